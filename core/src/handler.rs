@@ -1,0 +1,549 @@
+//! Handlers: references to a path of a run.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
+
+use crate::error::{Error, Result};
+use crate::file::{File, FileData, FileSource};
+use crate::log::{Appendable, IntoStep, LogField, LogOptions, Loggable};
+use crate::run::RunInner;
+use crate::structure::Structure;
+use crate::tree::{SeriesItem, Target, Tree};
+use crate::typed::{Typed, TypedPath};
+use crate::value::{FieldType, Point, Value};
+
+/// A reference to a path of a run, which becomes whatever is first written
+/// to it: a field of the type of that first write, or a namespace when
+/// something is written under it.
+///
+/// Once a field exists, only its type's operations are accepted; every
+/// refusal is an [`Error`] naming the path, the type and what it accepts.
+/// Cloning is cheap; handlers are `Send + Sync`.
+///
+/// ```
+/// use hippocamp_core::{Error, Mode, Run};
+/// let run = Run::builder().mode(Mode::Debug).start()?;
+/// let acc = run.at("train/acc");     // nothing there yet
+/// acc.append(0.72)?;                  // now a FloatSeries
+/// assert!(matches!(acc.assign(1.0), Err(Error::UnsupportedOperation { .. })));
+/// let train = run.at("train");        // a namespace, through what it holds
+/// assert_eq!(train.at("acc").fetch_last()?.value, hippocamp_core::Value::Float(0.72));
+/// # Ok::<(), Error>(())
+/// ```
+pub struct Handler {
+    inner: Arc<RunInner>,
+    path: Arc<str>,
+    /// Set when `path` breaks the grammar: every operation returns it.
+    invalid: Option<PathError>,
+    /// The node `path` resolved to, plus one (0: not resolved yet).
+    cache: AtomicU32,
+}
+
+impl Clone for Handler {
+    fn clone(&self) -> Self {
+        Handler {
+            inner: self.inner.clone(),
+            path: self.path.clone(),
+            invalid: self.invalid.clone(),
+            cache: AtomicU32::new(self.cache.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handler")
+            .field("run", &self.inner.id)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// What [`Run::at`](crate::Run::at) and [`Handler::at`] take: a string path
+/// (giving a [`Handler`]) or a typed path (giving a [`Typed`] handle).
+pub trait IntoHandle {
+    /// The handle it gives.
+    type Handle;
+    /// The handle at this path relative to `base`.
+    fn into_handle(self, base: &Handler) -> Self::Handle;
+}
+
+impl IntoHandle for &str {
+    type Handle = Handler;
+    fn into_handle(self, base: &Handler) -> Handler {
+        base.child(self)
+    }
+}
+
+impl IntoHandle for String {
+    type Handle = Handler;
+    fn into_handle(self, base: &Handler) -> Handler {
+        base.child(&self)
+    }
+}
+
+impl IntoHandle for &String {
+    type Handle = Handler;
+    fn into_handle(self, base: &Handler) -> Handler {
+        base.child(self)
+    }
+}
+
+impl<K> IntoHandle for TypedPath<K> {
+    type Handle = Typed<K>;
+    fn into_handle(self, base: &Handler) -> Typed<K> {
+        Typed::new(base.child(self.as_str()))
+    }
+}
+
+impl<K> IntoHandle for &TypedPath<K> {
+    type Handle = Typed<K>;
+    fn into_handle(self, base: &Handler) -> Typed<K> {
+        Typed::new(base.child(self.as_str()))
+    }
+}
+
+/// Checks `rel` and joins it to `base`; the error's offset is in the
+/// joined path.
+fn join_checked(base: &str, rel: &str) -> (String, Option<PathError>) {
+    let joined = hippocamp_path::join(base, rel);
+    let shift = if base.is_empty() { 0 } else { base.len() + 1 };
+    let error = match hippocamp_path::validate(rel) {
+        Err(mut err) => {
+            if !matches!(err.kind, PathErrorKind::TooLong(_)) {
+                err.offset += shift;
+            } else {
+                err = PathError {
+                    offset: MAX_PATH_BYTES,
+                    kind: PathErrorKind::TooLong(joined.len()),
+                };
+            }
+            Some(err)
+        }
+        Ok(()) if joined.len() > MAX_PATH_BYTES => Some(PathError {
+            offset: MAX_PATH_BYTES,
+            kind: PathErrorKind::TooLong(joined.len()),
+        }),
+        Ok(()) => None,
+    };
+    (joined, error)
+}
+
+impl Handler {
+    pub(crate) fn root(inner: Arc<RunInner>) -> Handler {
+        Handler {
+            inner,
+            path: Arc::from(""),
+            invalid: None,
+            cache: AtomicU32::new(0),
+        }
+    }
+
+    fn child(&self, rel: &str) -> Handler {
+        let (joined, error) = join_checked(&self.path, rel);
+        Handler {
+            inner: self.inner.clone(),
+            path: Arc::from(joined),
+            invalid: self.invalid.clone().or(error),
+            cache: AtomicU32::new(0),
+        }
+    }
+
+    /// A handler at `path` relative to this one (a typed path gives a
+    /// typed handle). An invalid path is reported by its first operation.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// let params = run.at("params");
+    /// params.at("learning_rate").assign(0.005)?;
+    /// assert_eq!(params.at("learning_rate").path(), "params/learning_rate");
+    /// assert!(params.at("a//b").assign(1).is_err());
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn at<P: IntoHandle>(&self, path: P) -> P::Handle {
+        path.into_handle(self)
+    }
+
+    /// The full path from the run's root (`""` for the root).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The id of the run this handler belongs to.
+    pub fn run_id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// What the path holds now: a field's type, [`FieldType::Namespace`],
+    /// or `None` when it holds nothing.
+    ///
+    /// ```
+    /// # use hippocamp_core::{FieldType, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// assert_eq!(run.at("train/acc").field_type()?, None);
+    /// run.at("train/acc").append(0.5)?;
+    /// assert_eq!(run.at("train").field_type()?, Some(FieldType::Namespace));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn field_type(&self) -> Result<Option<FieldType>> {
+        self.read_at("", |tree, target| Ok(tree.field_type(target)))
+    }
+
+    // ---- the plumbing every operation goes through ------------------
+
+    fn check_path(&self, rel: &str) -> Result<()> {
+        if let Some(source) = &self.invalid {
+            return Err(Error::InvalidPath {
+                path: hippocamp_path::join(&self.path, rel),
+                source: source.clone(),
+            });
+        }
+        if !rel.is_empty() {
+            if let (joined, Some(source)) = join_checked(&self.path, rel) {
+                return Err(Error::InvalidPath {
+                    path: joined,
+                    source,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn target<'a>(&'a self, rel: &'a str) -> Target<'a> {
+        Target {
+            base: &self.path,
+            cache: &self.cache,
+            rel,
+        }
+    }
+
+    /// Runs a write at `rel` (relative to this handler) under the run's lock.
+    pub(crate) fn write_at<R>(
+        &self,
+        rel: &str,
+        write: impl FnOnce(&mut Tree, &Target<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.check_path(rel)?;
+        let mut state = self
+            .inner
+            .lock_for_write(|| hippocamp_path::join(&self.path, rel))?;
+        write(&mut state, &self.target(rel))
+    }
+
+    /// Runs a read at `rel` under the run's lock.
+    pub(crate) fn read_at<R>(
+        &self,
+        rel: &str,
+        read: impl FnOnce(&mut Tree, &Target<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.check_path(rel)?;
+        let mut state = self.inner.lock();
+        read(&mut state, &self.target(rel))
+    }
+
+    pub(crate) fn assign_value_at(&self, rel: &str, value: Value) -> Result<()> {
+        self.write_at(rel, |tree, target| tree.assign(target, value))
+    }
+
+    pub(crate) fn append_float_at(&self, rel: &str, value: f64, options: &LogOptions) -> Result<()> {
+        self.write_at(rel, |tree, target| {
+            tree.append(
+                target,
+                SeriesItem::Float(value),
+                options.step,
+                options.timestamp,
+            )
+        })
+    }
+
+    pub(crate) fn append_string_at(&self, rel: &str, value: &str, options: &LogOptions) -> Result<()> {
+        self.write_at(rel, |tree, target| {
+            tree.append(
+                target,
+                SeriesItem::String(value),
+                options.step,
+                options.timestamp,
+            )
+        })
+    }
+
+    pub(crate) fn append_file_at(&self, rel: &str, file: &File, options: &LogOptions) -> Result<()> {
+        self.check_path(rel)?;
+        let data = self.read_file(rel, file)?;
+        self.write_at(rel, |tree, target| {
+            tree.append(
+                target,
+                SeriesItem::File(&data),
+                options.step,
+                options.timestamp,
+            )
+        })
+    }
+
+    pub(crate) fn upload_at(&self, rel: &str, file: &File) -> Result<()> {
+        self.check_path(rel)?;
+        let data = self.read_file(rel, file)?;
+        self.write_at(rel, |tree, target| tree.upload(target, &data))
+    }
+
+    pub(crate) fn set_strings_at(&self, rel: &str, items: &[String], replace: bool) -> Result<()> {
+        self.write_at(rel, |tree, target| tree.add_strings(target, items, replace))
+    }
+
+    pub(crate) fn fetch_at(&self, rel: &str) -> Result<Value> {
+        self.read_at(rel, |tree, target| tree.fetch(target))
+    }
+
+    pub(crate) fn fetch_last_at(&self, rel: &str) -> Result<Point> {
+        self.read_at(rel, |tree, target| tree.fetch_last(target))
+    }
+
+    pub(crate) fn exists_at(&self, rel: &str) -> Result<bool> {
+        self.read_at(rel, |tree, target| Ok(tree.field_type(target).is_some()))
+    }
+
+    /// Reads a file's bytes outside the run's lock.
+    fn read_file(&self, rel: &str, file: &File) -> Result<FileData> {
+        let bytes = match file.source() {
+            FileSource::Bytes(bytes) => bytes.clone(),
+            FileSource::Path(path) => {
+                Arc::from(std::fs::read(path).map_err(|source| Error::File {
+                    path: hippocamp_path::join(&self.path, rel),
+                    file: path.clone(),
+                    source,
+                })?)
+            }
+        };
+        Ok(FileData {
+            name: file.name().to_owned(),
+            bytes,
+        })
+    }
+
+    // ---- the operations ----------------------------------------------
+
+    /// Assigns a value: a number, bool, string, time, [`File`] or set makes
+    /// (or updates) a field; a struct deriving `LogNamespace`, or a
+    /// [`Serde`](crate::Serde) value, is merged into the namespace here.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Error, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("params/lr").assign(0.01)?;
+    /// run.at("params/lr").assign(1)?;            // Int widens to Float
+    /// assert!(matches!(run.at("params/lr").assign("x"), Err(Error::TypeMismatch { .. })));
+    /// assert!(matches!(run.at("params").assign(3), Err(Error::NamespaceConflict { .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn assign<V: Loggable>(&self, value: V) -> Result<()> {
+        value.log_at(self, "", &LogOptions::default())
+    }
+
+    /// Appends a value to a series at the next step (the last plus one;
+    /// the first is 0), creating the series if the path holds nothing.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// let loss = run.at("train/loss");
+    /// loss.append(0.9)?;
+    /// loss.append(f64::NAN)?; // kept as it is
+    /// assert_eq!(loss.fetch_values()?.len(), 2);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn append<V: Appendable>(&self, value: V) -> Result<()> {
+        value.append_at(self, "", &LogOptions::default())
+    }
+
+    /// Appends a value at an explicit step, which must be finite and above
+    /// the series' last step.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Error, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("eval/loss").append_at(3, 0.5)?;
+    /// let err = run.at("eval/loss").append_at(3, 0.4).unwrap_err();
+    /// assert!(matches!(err, Error::StepNotIncreasing { .. }));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn append_at<S: IntoStep, V: Appendable>(&self, step: S, value: V) -> Result<()> {
+        value.append_at(self, "", &LogOptions::new().step(step))
+    }
+
+    /// Appends several values at consecutive steps. They are appended in
+    /// order; on an error the ones before it stay.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("lr").extend([0.1, 0.05, 0.01])?;
+    /// assert_eq!(run.at("lr").fetch_last()?.step, 2.0);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn extend<I>(&self, values: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Appendable,
+    {
+        let options = LogOptions::default();
+        for value in values {
+            value.append_at(self, "", &options)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every point of a series (the next default step is 0 again)
+    /// or every item of a StringSet.
+    pub fn clear(&self) -> Result<()> {
+        self.write_at("", |tree, target| tree.clear(target))
+    }
+
+    /// Reads an atom's value, a StringSet's items, a File's metadata, or a
+    /// namespace's nested values (series left out).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("params/max_epochs").assign(20)?;
+    /// let epochs: i64 = run.at("params/max_epochs").fetch()?.try_into()?;
+    /// assert_eq!(epochs, 20);
+    /// assert_eq!(run.at("params").fetch()?.get("max_epochs"), Some(&Value::Int(20)));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch(&self) -> Result<Value> {
+        self.fetch_at("")
+    }
+
+    /// Reads a value into a Rust type: an atom type, an `Option`, or a
+    /// struct deriving `LogNamespace` (each field read from its path).
+    ///
+    /// A missing field is [`Error::NotFound`] naming its path (an `Option`
+    /// field reads as `None` instead); a field of another type is
+    /// [`Error::Conversion`] naming its path.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("n").assign(3)?;
+    /// let n: u32 = run.at("n").fetch_as()?;
+    /// let missing: Option<u32> = run.at("m").fetch_as()?;
+    /// assert_eq!((n, missing), (3, None));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch_as<T: LogField>(&self) -> Result<T> {
+        T::fetch_at(self, "")
+    }
+
+    /// The last point of a FloatSeries or StringSeries.
+    pub fn fetch_last(&self) -> Result<Point> {
+        self.fetch_last_at("")
+    }
+
+    /// Every point of a series, in step order.
+    pub fn fetch_values(&self) -> Result<Vec<Point>> {
+        self.read_at("", |tree, target| tree.fetch_values(target))
+    }
+
+    /// Stores a file from disk in a File field (read now: a missing file is
+    /// this call's error).
+    pub fn upload(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        self.upload_at("", &File::from_path(path))
+    }
+
+    /// Stores bytes with a file name (`"image.png"`) in a File field.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("preprocessing/scaler").upload_bytes(b"weights".to_vec(), "scaler.pkl")?;
+    /// assert_eq!(run.at("preprocessing/scaler").download()?, b"weights");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn upload_bytes(&self, bytes: impl Into<Vec<u8>>, name: impl Into<String>) -> Result<()> {
+        self.upload_at("", &File::from_bytes(bytes, name))
+    }
+
+    /// A File's bytes, or the last file of a FileSeries.
+    pub fn download(&self) -> Result<Vec<u8>> {
+        self.read_at("", |tree, target| Ok(tree.download(target, None)?.to_vec()))
+    }
+
+    /// The file of a FileSeries at `step`.
+    pub fn download_at<S: IntoStep>(&self, step: S) -> Result<Vec<u8>> {
+        let step = step.into_step();
+        self.read_at("", |tree, target| {
+            Ok(tree.download(target, Some(step))?.to_vec())
+        })
+    }
+
+    /// Adds strings to a StringSet, creating it if the path holds nothing.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("sys/tags").add(["cnn", "baseline"])?;
+    /// run.at("sys/tags").remove(["cnn"])?;
+    /// let tags: std::collections::BTreeSet<String> = run.at("sys/tags").fetch()?.try_into()?;
+    /// assert_eq!(tags.into_iter().collect::<Vec<_>>(), ["baseline"]);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn add<I, S>(&self, items: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let items: Vec<String> = items.into_iter().map(Into::into).collect();
+        self.set_strings_at("", &items, false)
+    }
+
+    /// Removes strings from a StringSet (absent ones are ignored).
+    pub fn remove<I, S>(&self, items: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let items: Vec<String> = items.into_iter().map(Into::into).collect();
+        self.write_at("", |tree, target| tree.remove_strings(target, &items))
+    }
+
+    /// Removes a namespace and everything under it; its path may then
+    /// become anything again.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("tmp/x").assign(1)?;
+    /// run.at("tmp").delete()?;
+    /// run.at("tmp").assign(2.5)?; // a Float now
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn delete(&self) -> Result<()> {
+        self.write_at("", |tree, target| tree.delete(target))
+    }
+
+    /// The tree under this handler (a field shows as a one-entry tree).
+    pub fn structure(&self) -> Result<Structure> {
+        self.structure_inner(false)
+    }
+
+    pub(crate) fn structure_inner(&self, skip_sys: bool) -> Result<Structure> {
+        self.read_at("", |tree, target| tree.structure(target, skip_sys))
+    }
+}
+
+/// Items of a StringSet read back as a set.
+pub(crate) fn as_string_set(value: Value, path: &str) -> Result<BTreeSet<String>> {
+    match value {
+        Value::StringSet(set) => Ok(set),
+        other => Err(Error::Conversion {
+            path: Some(path.to_owned()),
+            expected: "a set of strings",
+            found: other.field_type(),
+        }),
+    }
+}

@@ -1,0 +1,52 @@
+//! The runtime model of hippocamp: paths, values, field types, the handler
+//! type rules, runs and the stores behind them.
+//!
+//! Users depend on the `hippocamp` crate, which re-exports this one with
+//! the `LogNamespace` derive and the `log!` macro.
+//!
+//! ```
+//! use hippocamp_core::{Mode, Run};
+//! let run = Run::builder().project("mnist").mode(Mode::Debug).start()?;
+//! run.at("params/max_epochs").assign(20)?;
+//! let params = run.at("params");
+//! params.at("learning_rate").assign(0.005)?;
+//! run.at("train/acc").append(0.72)?;
+//! println!("{}", run.structure()?);
+//! run.close()?;
+//! # Ok::<(), hippocamp_core::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod file;
+mod handler;
+mod log;
+#[doc(hidden)]
+pub mod __private {
+    //! For the macros' expansions only.
+    pub use crate::private::*;
+}
+mod private;
+mod run;
+mod serde_ns;
+pub mod store;
+pub mod structure;
+mod tree;
+pub mod typed;
+mod value;
+
+pub use error::{Conflict, Error, PathError, PathErrorKind, ReadOnlyReason, Result, StorageError};
+pub use file::{File, FileData};
+pub use handler::{Handler, IntoHandle};
+pub use log::{Appendable, IntoStep, LogField, LogNamespace, LogOptions, Loggable, SeriesValue};
+pub use run::{project_key, Mode, Run, RunBuilder};
+pub use serde_ns::Serde;
+pub use structure::Structure;
+pub use tree::MAX_STRING_BYTES;
+pub use typed::{kind, Typed, TypedPath};
+pub use value::{FieldType, FileInfo, Operation, Point, Value};
+
+/// The path grammar, shared with the macros.
+pub use hippocamp_path as path;

@@ -1,0 +1,398 @@
+//! Runs: starting one, its system fields, flushing and closing it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::SystemTime;
+
+use crate::error::{Error, ReadOnlyReason, Result, StorageError};
+use crate::handler::{Handler, IntoHandle};
+use crate::store::{MemoryStore, Store};
+use crate::structure::Structure;
+use crate::tree::Tree;
+use crate::value::{FieldType, Value};
+
+/// How a run stores what it logs. See the design's table of modes.
+///
+/// ```
+/// use hippocamp_core::{Mode, Run};
+/// let run = Run::builder().mode(Mode::Debug).start()?;
+/// assert_eq!(run.mode(), Mode::Debug);
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Calls return once checked and queued; a background writer stores
+    /// them. The default.
+    #[default]
+    Async,
+    /// Each call returns once what it wrote is durable.
+    Sync,
+    /// Like async, and never contacts a remote backend.
+    Offline,
+    /// Opens an existing run for reading; every write is an error.
+    ReadOnly,
+    /// In memory only, nothing persisted: for tests and trying things out.
+    Debug,
+}
+
+impl Mode {
+    /// The mode's name, as users write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Async => "async",
+            Mode::Sync => "sync",
+            Mode::Offline => "offline",
+            Mode::ReadOnly => "read-only",
+            Mode::Debug => "debug",
+        }
+    }
+}
+
+/// The run's state as `sys/state` shows it.
+const STATE_RUNNING: &str = "running";
+const STATE_FINISHED: &str = "finished";
+
+/// Settings for a new (or resumed) run; from [`Run::builder`].
+///
+/// ```
+/// use hippocamp_core::{Mode, Run};
+/// let run = Run::builder()
+///     .project("mnist")
+///     .name("baseline")
+///     .tags(["cnn", "baseline"])
+///     .mode(Mode::Debug)
+///     .start()?;
+/// assert!(run.id().starts_with("MNIST-"));
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `start()`"]
+pub struct RunBuilder {
+    project: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+    run_id: Option<String>,
+    mode: Mode,
+    dir: Option<PathBuf>,
+}
+
+impl RunBuilder {
+    /// The project the run belongs to (default `"default"`). Run ids are
+    /// numbered per project: `MNIST-1`, `MNIST-2`, …
+    pub fn project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The run's name, in `sys/name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The run's description, in `sys/description`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Tags, in `sys/tags`.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// A chosen id instead of the next number; a run with that id is
+    /// resumed if it exists in the store.
+    pub fn run_id(mut self, id: impl Into<String>) -> Self {
+        self.run_id = Some(id.into());
+        self
+    }
+
+    /// The mode (default [`Mode::Async`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The store's folder (default `$HIPPOCAMP_HOME`, else `./.hippocamp`).
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Starts the run: allocates its id and writes its `sys/` fields.
+    ///
+    /// Only [`Mode::Debug`] is available in this version; the embedded
+    /// store that the other modes write to is not built yet, and they
+    /// return [`Error::Storage`] rather than pretend to persist.
+    pub fn start(self) -> Result<Run> {
+        if self.mode != Mode::Debug {
+            return Err(StorageError::new(format!(
+                "mode {} needs the embedded store, which this version of hippocamp \
+                 does not have yet; use Mode::Debug (in memory)",
+                self.mode.name()
+            ))
+            .into());
+        }
+        let project = self.project.unwrap_or_else(|| "default".to_owned());
+        let id = match self.run_id {
+            Some(id) => id,
+            None => next_memory_id(&project),
+        };
+        let run = Run::from_parts(
+            id,
+            project,
+            self.mode,
+            Box::new(MemoryStore::default()),
+        );
+        {
+            let mut tree = run.inner.lock();
+            let id = run.inner.id.clone();
+            let project = run.inner.project.clone();
+            tree.set_system("sys/id", Value::String(id))?;
+            tree.set_system("sys/project", Value::String(project))?;
+            tree.set_system("sys/creation_time", Value::Datetime(SystemTime::now()))?;
+            tree.set_system("sys/hostname", Value::String(hostname()))?;
+            tree.set_system("sys/state", Value::String(STATE_RUNNING.into()))?;
+            tree.set_system("sys/failed", Value::Bool(false))?;
+            let name = tree.create_user_system_field("sys/name", FieldType::String)?;
+            tree.set_atom(name, Value::String(self.name.unwrap_or_default()))?;
+            let description = tree.create_user_system_field("sys/description", FieldType::String)?;
+            tree.set_atom(description, Value::String(self.description.unwrap_or_default()))?;
+            tree.create_user_system_field("sys/tags", FieldType::StringSet)?;
+        }
+        if !self.tags.is_empty() {
+            run.at("sys/tags").add(self.tags)?;
+        }
+        Ok(run)
+    }
+}
+
+/// Run ids of [`Mode::Debug`] runs: numbered per project in this process.
+fn next_memory_id(project: &str) -> String {
+    static COUNTERS: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
+    let key = project_key(project);
+    let mut counters = COUNTERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let n = counters.entry(key.clone()).or_insert(0);
+    *n += 1;
+    format!("{key}-{n}")
+}
+
+/// The project's key in run ids: its letters and digits, upper-cased
+/// (`"mnist"` → `MNIST`, `"my-proj 2"` → `MYPROJ2`).
+///
+/// ```
+/// assert_eq!(hippocamp_core::project_key("my-proj 2"), "MYPROJ2");
+/// assert_eq!(hippocamp_core::project_key("---"), "RUN");
+/// ```
+pub fn project_key(project: &str) -> String {
+    let key: String = project
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if key.is_empty() {
+        "RUN".to_owned()
+    } else {
+        key
+    }
+}
+
+fn hostname() -> String {
+    // Linux keeps it here; elsewhere the usual environment variables.
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+pub(crate) struct RunInner {
+    pub(crate) id: String,
+    pub(crate) project: String,
+    pub(crate) mode: Mode,
+    state: Mutex<State>,
+}
+
+pub(crate) struct State {
+    pub(crate) tree: Tree,
+    pub(crate) closed: bool,
+}
+
+impl std::ops::Deref for State {
+    type Target = Tree;
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
+}
+
+impl std::ops::DerefMut for State {
+    fn deref_mut(&mut self) -> &mut Tree {
+        &mut self.tree
+    }
+}
+
+impl RunInner {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the tree half-changed
+        // in a way later calls rely on (each change is one assignment after
+        // its checks), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The state for a write: refused in read-only mode and after close.
+    pub(crate) fn lock_for_write(&self, path: impl FnOnce() -> String) -> Result<MutexGuard<'_, State>> {
+        if self.mode == Mode::ReadOnly {
+            return Err(Error::ReadOnly {
+                path: path(),
+                reason: ReadOnlyReason::ReadOnlyMode,
+            });
+        }
+        let state = self.lock();
+        if state.closed {
+            return Err(Error::Closed {
+                run_id: self.id.clone(),
+            });
+        }
+        Ok(state)
+    }
+}
+
+/// A run: a tree of namespaces and typed fields, and where it is stored.
+///
+/// Cloning is cheap (one reference count); `Run` is `Send + Sync`, so
+/// several threads may log to one run at once.
+///
+/// ```
+/// use hippocamp_core::{Mode, Run};
+/// let run = Run::builder().project("mnist").mode(Mode::Debug).start()?;
+/// run.at("params/max_epochs").assign(20)?;
+/// let params = run.at("params");
+/// params.at("learning_rate").assign(0.005)?;
+/// let worker = run.clone();
+/// std::thread::spawn(move || worker.at("train/loss").append(0.5)).join().unwrap()?;
+/// run.close()?;
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Run {
+    pub(crate) root: Handler,
+    pub(crate) inner: Arc<RunInner>,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("id", &self.inner.id)
+            .field("project", &self.inner.project)
+            .field("mode", &self.inner.mode)
+            .finish()
+    }
+}
+
+impl Run {
+    /// Settings for a new run.
+    pub fn builder() -> RunBuilder {
+        RunBuilder::default()
+    }
+
+    /// A run over any [`Store`], with no `sys/` fields written: for store
+    /// implementations and their tests.
+    pub fn from_parts(id: String, project: String, mode: Mode, store: Box<dyn Store>) -> Run {
+        let inner = Arc::new(RunInner {
+            id,
+            project,
+            mode,
+            state: Mutex::new(State {
+                tree: Tree::new(store),
+                closed: false,
+            }),
+        });
+        Run {
+            root: Handler::root(inner.clone()),
+            inner,
+        }
+    }
+
+    /// A handler at `path`: a `&str`/`String` path gives an untyped
+    /// [`Handler`], a typed path from `T::paths()` a typed handle.
+    ///
+    /// An invalid path is reported by the handler's first operation.
+    pub fn at<P: IntoHandle>(&self, path: P) -> P::Handle {
+        self.root.at(path)
+    }
+
+    /// The handler at the run's root.
+    pub fn root(&self) -> &Handler {
+        &self.root
+    }
+
+    /// The run's id, e.g. `MNIST-7`.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The run's project.
+    pub fn project(&self) -> &str {
+        &self.inner.project
+    }
+
+    /// The run's mode.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// The tree of the user's namespaces and fields (`sys/` left out:
+    /// `run.at("sys").structure()` shows it).
+    pub fn structure(&self) -> Result<Structure> {
+        self.root.structure_inner(true)
+    }
+
+    /// Marks the run as failed (`sys/failed`, which handlers cannot write).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.set_failed(true)?;
+    /// assert_eq!(run.at("sys/failed").fetch()?, Value::Bool(true));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn set_failed(&self, failed: bool) -> Result<()> {
+        let mut state = self.inner.lock_for_write(|| "sys/failed".to_owned())?;
+        state.set_system("sys/failed", Value::Bool(failed))
+    }
+
+    /// Returns once everything logged before is durable.
+    pub fn flush(&self) -> Result<()> {
+        let mut state = self.inner.lock();
+        Ok(state.store.flush()?)
+    }
+
+    /// Flushes, marks the run finished and closes its store. Later writes
+    /// are [`Error::Closed`]; reads still work. Closing twice is a no-op.
+    pub fn close(&self) -> Result<()> {
+        let mut state = self.inner.lock();
+        if state.closed {
+            return Ok(());
+        }
+        if self.inner.mode != Mode::ReadOnly {
+            state.set_system("sys/state", Value::String(STATE_FINISHED.into()))?;
+        }
+        state.store.close()?;
+        state.closed = true;
+        Ok(())
+    }
+}

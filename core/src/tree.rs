@@ -1,0 +1,799 @@
+//! The run's tree of namespaces and fields, and the type rules on it.
+//!
+//! Every handler operation lands here, under the run's lock: find (or
+//! create) the node, check the rule, hand the checked [`Op`] to the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Conflict, Error, ReadOnlyReason, Result};
+use crate::file::FileData;
+use crate::store::{FieldId, Op, Store};
+use crate::structure::{Entry, Structure};
+use crate::value::{FieldType, FileInfo, Operation, Point, Value};
+
+/// The longest string accepted in a String field, a StringSeries point or a
+/// StringSet item, in bytes of UTF-8: 1 MiB. Longer strings are refused,
+/// never truncated; a larger text belongs in a File.
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+
+/// The root namespace's node.
+pub(crate) const ROOT: u32 = 0;
+
+/// The name of the system namespace.
+pub(crate) const SYS: &str = "sys";
+
+pub(crate) struct Node {
+    pub(crate) path: Arc<str>,
+    alive: bool,
+    /// Owned by the system: the user may not write it (nor create under it,
+    /// for a namespace).
+    system: bool,
+    pub(crate) kind: NodeKind,
+}
+
+pub(crate) enum NodeKind {
+    Namespace(FxHashMap<Box<str>, u32>),
+    /// Float, Int, Bool, String or Datetime.
+    Atom(Value),
+    File(Option<FileInfo>),
+    Series {
+        field_type: FieldType,
+        last_step: Option<f64>,
+    },
+    StringSet(BTreeSet<String>),
+}
+
+impl NodeKind {
+    fn field_type(&self) -> FieldType {
+        match self {
+            NodeKind::Namespace(_) => FieldType::Namespace,
+            NodeKind::Atom(value) => value.field_type(),
+            NodeKind::File(_) => FieldType::File,
+            NodeKind::Series { field_type, .. } => *field_type,
+            NodeKind::StringSet(_) => FieldType::StringSet,
+        }
+    }
+
+    fn empty(field_type: FieldType) -> NodeKind {
+        match field_type {
+            FieldType::Namespace => NodeKind::Namespace(FxHashMap::default()),
+            FieldType::File => NodeKind::File(None),
+            FieldType::StringSet => NodeKind::StringSet(BTreeSet::new()),
+            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries => {
+                NodeKind::Series {
+                    field_type,
+                    last_step: None,
+                }
+            }
+            // Placeholder until the assign that created it sets the value.
+            FieldType::Float => NodeKind::Atom(Value::Float(0.0)),
+            FieldType::Int => NodeKind::Atom(Value::Int(0)),
+            FieldType::Bool => NodeKind::Atom(Value::Bool(false)),
+            FieldType::String => NodeKind::Atom(Value::String(String::new())),
+            FieldType::Datetime => NodeKind::Atom(Value::Datetime(SystemTime::UNIX_EPOCH)),
+        }
+    }
+}
+
+/// Where an operation points: a base (a handler's path, with the node it
+/// resolved to cached) and a path relative to it.
+pub(crate) struct Target<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) cache: &'a AtomicU32,
+    pub(crate) rel: &'a str,
+}
+
+impl Target<'_> {
+    pub(crate) fn full_path(&self) -> String {
+        hippocamp_path::join(self.base, self.rel)
+    }
+}
+
+enum Lookup {
+    Found(u32),
+    Missing,
+    /// The path runs through this field.
+    UnderField(u32),
+}
+
+/// A series value on its way in.
+#[derive(Clone, Copy)]
+pub(crate) enum SeriesItem<'a> {
+    Float(f64),
+    String(&'a str),
+    File(&'a FileData),
+}
+
+impl SeriesItem<'_> {
+    fn series_type(&self) -> FieldType {
+        match self {
+            SeriesItem::Float(_) => FieldType::FloatSeries,
+            SeriesItem::String(_) => FieldType::StringSeries,
+            SeriesItem::File(_) => FieldType::FileSeries,
+        }
+    }
+
+    fn value_type(&self) -> FieldType {
+        match self {
+            SeriesItem::Float(_) => FieldType::Float,
+            SeriesItem::String(_) => FieldType::String,
+            SeriesItem::File(_) => FieldType::File,
+        }
+    }
+}
+
+pub(crate) struct Tree {
+    nodes: Vec<Node>,
+    pub(crate) store: Box<dyn Store>,
+}
+
+impl Tree {
+    pub(crate) fn new(store: Box<dyn Store>) -> Tree {
+        Tree {
+            nodes: vec![Node {
+                path: Arc::from(""),
+                alive: true,
+                system: false,
+                kind: NodeKind::Namespace(FxHashMap::default()),
+            }],
+            store,
+        }
+    }
+
+    fn node(&self, id: u32) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    fn lookup_from(&self, start: u32, rel: &str) -> Lookup {
+        if rel.is_empty() {
+            return Lookup::Found(start);
+        }
+        let mut current = start;
+        for segment in hippocamp_path::segments(rel) {
+            match &self.node(current).kind {
+                NodeKind::Namespace(children) => match children.get(segment) {
+                    Some(&child) => current = child,
+                    None => return Lookup::Missing,
+                },
+                _ => return Lookup::UnderField(current),
+            }
+        }
+        Lookup::Found(current)
+    }
+
+    /// The node a handler's base path names, through its cache.
+    fn base_node(&self, target: &Target<'_>) -> Option<u32> {
+        if target.base.is_empty() {
+            return Some(ROOT);
+        }
+        let cached = target.cache.load(Ordering::Relaxed);
+        if cached != 0 {
+            let id = cached - 1;
+            if self.node(id).alive {
+                return Some(id);
+            }
+        }
+        match self.lookup_from(ROOT, target.base) {
+            Lookup::Found(id) => {
+                target.cache.store(id + 1, Ordering::Relaxed);
+                Some(id)
+            }
+            _ => None,
+        }
+    }
+
+    fn lookup(&self, target: &Target<'_>) -> Lookup {
+        match self.base_node(target) {
+            Some(base) => self.lookup_from(base, target.rel),
+            None => self.lookup_from(ROOT, &target.full_path()),
+        }
+    }
+
+    fn path_of(&self, target: &Target<'_>, lookup: &Lookup) -> String {
+        match lookup {
+            Lookup::Found(id) => self.node(*id).path.to_string(),
+            _ => target.full_path(),
+        }
+    }
+
+    /// Creates the field (and the namespaces on its way) at `path`.
+    pub(crate) fn create(&mut self, path: &str, field_type: FieldType, system: bool) -> Result<u32> {
+        let mut current = ROOT;
+        let mut end = 0;
+        for segment in hippocamp_path::segments(path) {
+            end += if end == 0 { segment.len() } else { segment.len() + 1 };
+            let node = self.node(current);
+            let NodeKind::Namespace(children) = &node.kind else {
+                return Err(Error::NamespaceConflict {
+                    path: path.to_owned(),
+                    conflict: Conflict::UnderField {
+                        path: path.to_owned(),
+                        field: node.path.to_string(),
+                        field_type: node.kind.field_type(),
+                    },
+                });
+            };
+            if let Some(&child) = children.get(segment) {
+                current = child;
+                continue;
+            }
+            if node.system && !system {
+                return Err(Error::ReadOnly {
+                    path: path.to_owned(),
+                    reason: ReadOnlyReason::SystemField,
+                });
+            }
+            let is_last = end == path.len();
+            let kind = if is_last {
+                NodeKind::empty(field_type)
+            } else {
+                NodeKind::empty(FieldType::Namespace)
+            };
+            let id = u32::try_from(self.nodes.len()).map_err(|_| Error::OutOfRange {
+                path: path.to_owned(),
+                detail: "a run holds at most 2^32 - 1 fields and namespaces".into(),
+            })?;
+            let node_path: Arc<str> = Arc::from(&path[..end]);
+            let NodeKind::Namespace(children) = &mut self.nodes[current as usize].kind else {
+                unreachable!("checked above that the parent is a namespace")
+            };
+            children.insert(Box::from(segment), id);
+            let is_field = !matches!(kind, NodeKind::Namespace(_));
+            self.nodes.push(Node {
+                path: node_path.clone(),
+                alive: true,
+                // The `sys` namespace itself is system-owned so nothing new
+                // appears under it.
+                system: system || (current == ROOT && segment == SYS),
+                kind,
+            });
+            if is_field {
+                self.store.apply(Op::CreateField {
+                    field: FieldId(id),
+                    path: &node_path,
+                    field_type,
+                })?;
+            }
+            current = id;
+        }
+        let node = self.node(current);
+        if node.kind.field_type() != field_type {
+            // The whole path existed already as something else; callers
+            // only create what they found missing, so this is a namespace.
+            return Err(Error::NamespaceConflict {
+                path: path.to_owned(),
+                conflict: Conflict::ValueOntoNamespace {
+                    path: path.to_owned(),
+                    value_type: field_type,
+                },
+            });
+        }
+        Ok(current)
+    }
+
+    /// Finds the field a write goes to, creating it as `created` if the
+    /// path holds nothing. Refuses system-owned fields and namespaces.
+    fn field_for_write(
+        &mut self,
+        target: &Target<'_>,
+        created: FieldType,
+        operation: Operation,
+        value_type: FieldType,
+    ) -> Result<u32> {
+        let lookup = self.lookup(target);
+        match lookup {
+            Lookup::Found(id) => {
+                let node = self.node(id);
+                if node.system {
+                    return Err(Error::ReadOnly {
+                        path: node.path.to_string(),
+                        reason: ReadOnlyReason::SystemField,
+                    });
+                }
+                if let NodeKind::Namespace(_) = node.kind {
+                    return Err(if operation == Operation::Assign {
+                        Error::NamespaceConflict {
+                            path: node.path.to_string(),
+                            conflict: Conflict::ValueOntoNamespace {
+                                path: node.path.to_string(),
+                                value_type,
+                            },
+                        }
+                    } else {
+                        Error::UnsupportedOperation {
+                            path: node.path.to_string(),
+                            field_type: FieldType::Namespace,
+                            operation,
+                        }
+                    });
+                }
+                Ok(id)
+            }
+            Lookup::Missing => {
+                let path = target.full_path();
+                self.create(&path, created, false)
+            }
+            Lookup::UnderField(field) => {
+                let node = self.node(field);
+                let path = target.full_path();
+                Err(Error::NamespaceConflict {
+                    path: path.clone(),
+                    conflict: Conflict::UnderField {
+                        path,
+                        field: node.path.to_string(),
+                        field_type: node.kind.field_type(),
+                    },
+                })
+            }
+        }
+    }
+
+    /// Finds the node a read (or a clear, remove, delete) goes to.
+    fn existing(&self, target: &Target<'_>) -> Result<u32> {
+        let lookup = self.lookup(target);
+        match lookup {
+            Lookup::Found(id) => Ok(id),
+            _ => Err(Error::NotFound {
+                path: self.path_of(target, &lookup),
+            }),
+        }
+    }
+
+    fn unsupported(&self, id: u32, operation: Operation) -> Error {
+        let node = self.node(id);
+        Error::UnsupportedOperation {
+            path: node.path.to_string(),
+            field_type: node.kind.field_type(),
+            operation,
+        }
+    }
+
+    fn check_writable(&self, id: u32) -> Result<()> {
+        let node = self.node(id);
+        if node.system {
+            return Err(Error::ReadOnly {
+                path: node.path.to_string(),
+                reason: ReadOnlyReason::SystemField,
+            });
+        }
+        Ok(())
+    }
+
+    // ---- writes -------------------------------------------------------
+
+    /// Assigns a Float, Int, Bool, String or Datetime.
+    pub(crate) fn assign(&mut self, target: &Target<'_>, value: Value) -> Result<()> {
+        let value_type = value.field_type();
+        debug_assert!(value_type.is_atom());
+        if let Value::String(s) = &value {
+            check_string_len(s, || target.full_path())?;
+        }
+        let id = self.field_for_write(target, value_type, Operation::Assign, value_type)?;
+        self.set_atom(id, value)
+    }
+
+    /// Sets an atom field's value, checking its type.
+    pub(crate) fn set_atom(&mut self, id: u32, value: Value) -> Result<()> {
+        let node = &mut self.nodes[id as usize];
+        let NodeKind::Atom(current) = &mut node.kind else {
+            let field_type = node.kind.field_type();
+            return Err(if field_type.accepts(Operation::Assign) {
+                // A File takes a File, a namespace a struct or map.
+                Error::TypeMismatch {
+                    path: node.path.to_string(),
+                    field_type,
+                    value_type: value.field_type(),
+                }
+            } else {
+                self.unsupported(id, Operation::Assign)
+            });
+        };
+        let value = match (&*current, value) {
+            (Value::Float(_), Value::Int(i)) => Value::Float(i as f64),
+            (current, value) if current.field_type() == value.field_type() => value,
+            (current, value) => {
+                return Err(Error::TypeMismatch {
+                    path: node.path.to_string(),
+                    field_type: current.field_type(),
+                    value_type: value.field_type(),
+                })
+            }
+        };
+        *current = value;
+        let NodeKind::Atom(value) = &self.nodes[id as usize].kind else {
+            unreachable!()
+        };
+        self.store.apply(Op::Assign {
+            field: FieldId(id),
+            value,
+        })?;
+        Ok(())
+    }
+
+    pub(crate) fn upload(&mut self, target: &Target<'_>, file: &FileData) -> Result<()> {
+        let id = self.field_for_write(target, FieldType::File, Operation::Upload, FieldType::File)?;
+        let node = &mut self.nodes[id as usize];
+        let NodeKind::File(info) = &mut node.kind else {
+            return Err(self.unsupported(id, Operation::Upload));
+        };
+        *info = Some(file.info());
+        self.store.apply(Op::Upload {
+            field: FieldId(id),
+            file,
+        })?;
+        Ok(())
+    }
+
+    /// Appends one point; `step` and `timestamp` default to the last step
+    /// plus one and now.
+    pub(crate) fn append(
+        &mut self,
+        target: &Target<'_>,
+        item: SeriesItem<'_>,
+        step: Option<f64>,
+        timestamp: Option<SystemTime>,
+    ) -> Result<()> {
+        if let SeriesItem::String(s) = item {
+            check_string_len(s, || target.full_path())?;
+        }
+        let operation = if step.is_some() {
+            Operation::AppendAt
+        } else {
+            Operation::Append
+        };
+        let id = self.field_for_write(target, item.series_type(), operation, item.value_type())?;
+        let node = &mut self.nodes[id as usize];
+        let NodeKind::Series {
+            field_type,
+            last_step,
+        } = &mut node.kind
+        else {
+            return Err(self.unsupported(id, operation));
+        };
+        if *field_type != item.series_type() {
+            return Err(Error::TypeMismatch {
+                path: node.path.to_string(),
+                field_type: *field_type,
+                value_type: item.value_type(),
+            });
+        }
+        let step = match (step, *last_step) {
+            (Some(step), _) if !step.is_finite() => {
+                return Err(Error::InvalidStep {
+                    path: node.path.to_string(),
+                    step,
+                })
+            }
+            (Some(step), Some(last)) if step <= last => {
+                return Err(Error::StepNotIncreasing {
+                    path: node.path.to_string(),
+                    step,
+                    last,
+                })
+            }
+            (Some(step), _) => step,
+            (None, Some(last)) => last + 1.0,
+            (None, None) => 0.0,
+        };
+        let timestamp = timestamp.unwrap_or_else(SystemTime::now);
+        let field = FieldId(id);
+        let op = match item {
+            SeriesItem::Float(value) => Op::AppendFloat {
+                field,
+                step,
+                value,
+                timestamp,
+            },
+            SeriesItem::String(value) => Op::AppendString {
+                field,
+                step,
+                value,
+                timestamp,
+            },
+            SeriesItem::File(file) => Op::AppendFile {
+                field,
+                step,
+                file,
+                timestamp,
+            },
+        };
+        self.store.apply(op)?;
+        // Only a point the store took moves the series on.
+        *last_step = Some(step);
+        Ok(())
+    }
+
+    /// Adds strings to a StringSet (creating it), or replaces its items.
+    pub(crate) fn add_strings(
+        &mut self,
+        target: &Target<'_>,
+        items: &[String],
+        replace: bool,
+    ) -> Result<()> {
+        for item in items {
+            check_string_len(item, || target.full_path())?;
+        }
+        let operation = if replace {
+            Operation::Assign
+        } else {
+            Operation::Add
+        };
+        let id = self.field_for_write(target, FieldType::StringSet, operation, FieldType::StringSet)?;
+        let node = &mut self.nodes[id as usize];
+        let NodeKind::StringSet(set) = &mut node.kind else {
+            return Err(self.unsupported(id, Operation::Add));
+        };
+        if replace {
+            set.clear();
+        }
+        set.extend(items.iter().cloned());
+        let field = FieldId(id);
+        if replace {
+            self.store.apply(Op::Clear { field })?;
+        }
+        self.store.apply(Op::AddStrings { field, items })?;
+        Ok(())
+    }
+
+    pub(crate) fn remove_strings(&mut self, target: &Target<'_>, items: &[String]) -> Result<()> {
+        let id = self.existing(target)?;
+        self.check_writable(id)?;
+        let NodeKind::StringSet(set) = &mut self.nodes[id as usize].kind else {
+            return Err(self.unsupported(id, Operation::Remove));
+        };
+        for item in items {
+            set.remove(item);
+        }
+        self.store.apply(Op::RemoveStrings {
+            field: FieldId(id),
+            items,
+        })?;
+        Ok(())
+    }
+
+    pub(crate) fn clear(&mut self, target: &Target<'_>) -> Result<()> {
+        let id = self.existing(target)?;
+        self.check_writable(id)?;
+        match &mut self.nodes[id as usize].kind {
+            NodeKind::Series { last_step, .. } => *last_step = None,
+            NodeKind::StringSet(set) => set.clear(),
+            _ => return Err(self.unsupported(id, Operation::Clear)),
+        }
+        self.store.apply(Op::Clear { field: FieldId(id) })?;
+        Ok(())
+    }
+
+    pub(crate) fn delete(&mut self, target: &Target<'_>) -> Result<()> {
+        let id = self.existing(target)?;
+        if !matches!(self.node(id).kind, NodeKind::Namespace(_)) {
+            return Err(self.unsupported(id, Operation::Delete));
+        }
+        let mut doomed = Vec::new();
+        self.collect(id, &mut doomed);
+        if let Some(&system) = doomed.iter().find(|&&n| self.node(n).system) {
+            return Err(Error::ReadOnly {
+                path: self.node(system).path.to_string(),
+                reason: ReadOnlyReason::SystemField,
+            });
+        }
+        for &node in &doomed {
+            if !matches!(self.node(node).kind, NodeKind::Namespace(_)) {
+                self.store.apply(Op::DeleteField {
+                    field: FieldId(node),
+                })?;
+            }
+        }
+        for &node in &doomed {
+            self.nodes[node as usize].alive = false;
+        }
+        if id == ROOT {
+            // The root stays; it only loses its children.
+            self.nodes[0].alive = true;
+            if let NodeKind::Namespace(children) = &mut self.nodes[0].kind {
+                children.clear();
+            }
+        } else {
+            self.detach(id);
+        }
+        Ok(())
+    }
+
+    /// Removes `id` from its parent, and empty parents from theirs: a
+    /// namespace exists only through what it holds.
+    fn detach(&mut self, mut id: u32) {
+        loop {
+            let path = self.node(id).path.clone();
+            let (parent_path, name) = match path.rfind('/') {
+                Some(slash) => (&path[..slash], &path[slash + 1..]),
+                None => ("", &path[..]),
+            };
+            let Lookup::Found(parent) = self.lookup_from(ROOT, parent_path) else {
+                return;
+            };
+            self.nodes[id as usize].alive = false;
+            let NodeKind::Namespace(children) = &mut self.nodes[parent as usize].kind else {
+                return;
+            };
+            children.remove(name);
+            if parent == ROOT || !children.is_empty() {
+                return;
+            }
+            id = parent;
+        }
+    }
+
+    fn collect(&self, id: u32, out: &mut Vec<u32>) {
+        out.push(id);
+        if let NodeKind::Namespace(children) = &self.node(id).kind {
+            for &child in children.values() {
+                self.collect(child, out);
+            }
+        }
+    }
+
+    // ---- reads --------------------------------------------------------
+
+    pub(crate) fn field_type(&self, target: &Target<'_>) -> Option<FieldType> {
+        match self.lookup(target) {
+            Lookup::Found(id) => Some(self.node(id).kind.field_type()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn fetch(&self, target: &Target<'_>) -> Result<Value> {
+        let id = self.existing(target)?;
+        self.value_of(id)
+            .ok_or_else(|| self.unsupported(id, Operation::Fetch))
+    }
+
+    /// The value of an atom, set or file, or a namespace's nested values.
+    fn value_of(&self, id: u32) -> Option<Value> {
+        match &self.node(id).kind {
+            NodeKind::Atom(value) => Some(value.clone()),
+            NodeKind::StringSet(set) => Some(Value::StringSet(set.clone())),
+            NodeKind::File(info) => info.clone().map(Value::File),
+            NodeKind::Series { .. } => None,
+            NodeKind::Namespace(children) => Some(Value::Namespace(
+                children
+                    .iter()
+                    .filter_map(|(name, &child)| {
+                        self.value_of(child).map(|v| (name.to_string(), v))
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
+    fn series(&self, target: &Target<'_>, operation: Operation) -> Result<u32> {
+        let id = self.existing(target)?;
+        match self.node(id).kind.field_type() {
+            t if t.accepts(operation) => Ok(id),
+            _ => Err(self.unsupported(id, operation)),
+        }
+    }
+
+    pub(crate) fn fetch_last(&mut self, target: &Target<'_>) -> Result<Point> {
+        let id = self.series(target, Operation::FetchLast)?;
+        self.store
+            .read_last(FieldId(id))?
+            .ok_or_else(|| Error::NotFound {
+                path: self.node(id).path.to_string(),
+            })
+    }
+
+    pub(crate) fn fetch_values(&mut self, target: &Target<'_>) -> Result<Vec<Point>> {
+        let id = self.series(target, Operation::FetchValues)?;
+        Ok(self.store.read_series(FieldId(id))?)
+    }
+
+    /// A File's bytes, or a FileSeries point's (the last one with `None`).
+    pub(crate) fn download(&mut self, target: &Target<'_>, step: Option<f64>) -> Result<Arc<[u8]>> {
+        let id = self.existing(target)?;
+        let not_found = |tree: &Tree| Error::NotFound {
+            path: match step {
+                Some(step) => format!("{}@{step}", tree.node(id).path),
+                None => tree.node(id).path.to_string(),
+            },
+        };
+        match &self.node(id).kind {
+            NodeKind::File(Some(_)) if step.is_none() => {
+                Ok(self.store.read_file(FieldId(id), None)?)
+            }
+            NodeKind::Series {
+                field_type: FieldType::FileSeries,
+                last_step,
+            } => {
+                let Some(step) = step.or(*last_step) else {
+                    return Err(not_found(self));
+                };
+                if !self
+                    .store
+                    .read_series(FieldId(id))?
+                    .iter()
+                    .any(|p| p.step == step)
+                {
+                    return Err(not_found(self));
+                }
+                Ok(self.store.read_file(FieldId(id), Some(step))?)
+            }
+            _ => Err(self.unsupported(id, Operation::Download)),
+        }
+    }
+
+    pub(crate) fn structure(&self, target: &Target<'_>, skip_sys: bool) -> Result<Structure> {
+        let id = self.existing(target)?;
+        let mut entries = BTreeMap::new();
+        match &self.node(id).kind {
+            NodeKind::Namespace(children) => {
+                for (name, &child) in children {
+                    if skip_sys && id == ROOT && &**name == SYS {
+                        continue;
+                    }
+                    entries.insert(name.to_string(), self.entry(child));
+                }
+            }
+            _ => {
+                let path = &self.node(id).path;
+                let name = path.rsplit('/').next().unwrap_or(path);
+                entries.insert(name.to_owned(), self.entry(id));
+            }
+        }
+        Ok(Structure { entries })
+    }
+
+    fn entry(&self, id: u32) -> Entry {
+        match &self.node(id).kind {
+            NodeKind::Namespace(children) => Entry::Namespace(
+                children
+                    .iter()
+                    .map(|(name, &child)| (name.to_string(), self.entry(child)))
+                    .collect(),
+            ),
+            NodeKind::Atom(value) => Entry::Field {
+                field_type: value.field_type(),
+                value: Some(value.clone()),
+            },
+            kind => Entry::Field {
+                field_type: kind.field_type(),
+                value: None,
+            },
+        }
+    }
+
+    /// Sets a system field, bypassing the read-only rule.
+    pub(crate) fn set_system(&mut self, path: &str, value: Value) -> Result<()> {
+        let id = match self.lookup_from(ROOT, path) {
+            Lookup::Found(id) => id,
+            _ => self.create(path, value.field_type(), true)?,
+        };
+        self.set_atom(id, value)
+    }
+
+    /// Creates a user field under `sys/` (name, description, tags).
+    pub(crate) fn create_user_system_field(&mut self, path: &str, field_type: FieldType) -> Result<u32> {
+        // The `sys` namespace is created system-owned by the system fields
+        // first; this field is the user's.
+        let id = self.create(path, field_type, true)?;
+        self.nodes[id as usize].system = false;
+        Ok(id)
+    }
+}
+
+fn check_string_len(s: &str, path: impl FnOnce() -> String) -> Result<()> {
+    if s.len() > MAX_STRING_BYTES {
+        return Err(Error::OutOfRange {
+            path: path(),
+            detail: format!(
+                "a string of {} bytes is longer than the limit of {MAX_STRING_BYTES} bytes \
+                 (log long text as a File)",
+                s.len()
+            ),
+        });
+    }
+    Ok(())
+}
