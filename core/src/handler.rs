@@ -14,7 +14,7 @@ use crate::run::RunInner;
 use crate::structure::Structure;
 use crate::tree::{SeriesItem, Target, Tree};
 use crate::typed::{Typed, TypedPath};
-use crate::value::{FieldType, Point, Value};
+use crate::value::{FieldType, Operation, Point, Value};
 
 /// A reference to a path of a run, which becomes whatever is first written
 /// to it: a field of the type of that first write, or a namespace when
@@ -107,30 +107,27 @@ impl<K> IntoHandle for &TypedPath<K> {
     }
 }
 
-/// Checks `rel` and joins it to `base`; the error's offset is in the
-/// joined path.
-fn join_checked(base: &str, rel: &str) -> (String, Option<PathError>) {
-    let joined = hippocamp_path::join(base, rel);
+/// Checks `rel` against the grammar and the joined length, without
+/// joining: the hot path logs to valid paths, and only an error needs the
+/// joined path (offsets in the error are in the joined path).
+fn check_rel(base: &str, rel: &str) -> Result<(), PathError> {
     let shift = if base.is_empty() { 0 } else { base.len() + 1 };
-    let error = match hippocamp_path::validate(rel) {
-        Err(mut err) => {
-            if !matches!(err.kind, PathErrorKind::TooLong(_)) {
-                err.offset += shift;
-            } else {
-                err = PathError {
-                    offset: MAX_PATH_BYTES,
-                    kind: PathErrorKind::TooLong(joined.len()),
-                };
-            }
-            Some(err)
-        }
-        Ok(()) if joined.len() > MAX_PATH_BYTES => Some(PathError {
-            offset: MAX_PATH_BYTES,
-            kind: PathErrorKind::TooLong(joined.len()),
+    let joined_len = shift + rel.len();
+    match hippocamp_path::validate(rel) {
+        Err(err) if !matches!(err.kind, PathErrorKind::TooLong(_)) => Err(PathError {
+            offset: err.offset + shift,
+            kind: err.kind,
         }),
-        Ok(()) => None,
-    };
-    (joined, error)
+        Err(_) => Err(PathError {
+            offset: MAX_PATH_BYTES,
+            kind: PathErrorKind::TooLong(joined_len),
+        }),
+        Ok(()) if joined_len > MAX_PATH_BYTES => Err(PathError {
+            offset: MAX_PATH_BYTES,
+            kind: PathErrorKind::TooLong(joined_len),
+        }),
+        Ok(()) => Ok(()),
+    }
 }
 
 impl Handler {
@@ -144,10 +141,10 @@ impl Handler {
     }
 
     fn child(&self, rel: &str) -> Handler {
-        let (joined, error) = join_checked(&self.path, rel);
+        let error = check_rel(&self.path, rel).err();
         Handler {
             inner: self.inner.clone(),
-            path: Arc::from(joined),
+            path: Arc::from(hippocamp_path::join(&self.path, rel)),
             invalid: self.invalid.clone().or(error),
             cache: AtomicU32::new(0),
         }
@@ -204,12 +201,10 @@ impl Handler {
             });
         }
         if !rel.is_empty() {
-            if let (joined, Some(source)) = join_checked(&self.path, rel) {
-                return Err(Error::InvalidPath {
-                    path: joined,
-                    source,
-                });
-            }
+            check_rel(&self.path, rel).map_err(|source| Error::InvalidPath {
+                path: hippocamp_path::join(&self.path, rel),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -285,10 +280,12 @@ impl Handler {
         })
     }
 
-    pub(crate) fn upload_at(&self, rel: &str, file: &File) -> Result<()> {
+    /// Stores a file; `operation` is `Upload`, or `Assign` for a [`File`]
+    /// assigned, and is what errors name.
+    pub(crate) fn upload_at(&self, rel: &str, file: &File, operation: Operation) -> Result<()> {
         self.check_path(rel)?;
         let data = self.read_file(rel, file)?;
-        self.write_at(rel, |tree, target| tree.upload(target, &data))
+        self.write_at(rel, |tree, target| tree.upload(target, &data, operation))
     }
 
     pub(crate) fn set_strings_at(&self, rel: &str, items: &[String], replace: bool) -> Result<()> {
@@ -376,7 +373,8 @@ impl Handler {
     }
 
     /// Appends several values at consecutive steps. They are appended in
-    /// order; on an error the ones before it stay.
+    /// order; on an error the ones before it stay. A field that takes no
+    /// `extend` refuses it even with no values.
     ///
     /// ```
     /// # use hippocamp_core::{Mode, Run};
@@ -390,9 +388,29 @@ impl Handler {
         I: IntoIterator,
         I::Item: Appendable,
     {
+        let unsupported = |field_type| Error::UnsupportedOperation {
+            path: self.path.to_string(),
+            field_type,
+            operation: Operation::Extend,
+        };
+        if let Some(field_type) = self.field_type()? {
+            if !field_type.accepts(Operation::Extend) {
+                return Err(unsupported(field_type));
+            }
+        }
         let options = LogOptions::default();
         for value in values {
-            value.append_at(self, "", &options)?;
+            // Each value is an append; a refusal names the call made.
+            value
+                .append_at(self, "", &options)
+                .map_err(|err| match err {
+                    Error::UnsupportedOperation {
+                        field_type,
+                        operation: Operation::Append,
+                        ..
+                    } => unsupported(field_type),
+                    other => other,
+                })?;
         }
         Ok(())
     }
@@ -452,7 +470,7 @@ impl Handler {
     /// Stores a file from disk in a File field (read now: a missing file is
     /// this call's error).
     pub fn upload(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        self.upload_at("", &File::from_path(path))
+        self.upload_at("", &File::from_path(path), Operation::Upload)
     }
 
     /// Stores bytes with a file name (`"image.png"`) in a File field.
@@ -465,7 +483,7 @@ impl Handler {
     /// # Ok::<(), hippocamp_core::Error>(())
     /// ```
     pub fn upload_bytes(&self, bytes: impl Into<Vec<u8>>, name: impl Into<String>) -> Result<()> {
-        self.upload_at("", &File::from_bytes(bytes, name))
+        self.upload_at("", &File::from_bytes(bytes, name), Operation::Upload)
     }
 
     /// A File's bytes, or the last file of a FileSeries.

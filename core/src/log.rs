@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::file::File;
 use crate::handler::{as_string_set, Handler};
 use crate::typed::{kind, TypedPath};
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Operation, Value};
 
 /// Options of one logging call: the step and time of series points.
 ///
@@ -385,7 +385,7 @@ impl LogField for SystemTime {
 
 impl Loggable for File {
     fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
-        target.upload_at(rel, self)
+        target.upload_at(rel, self, Operation::Assign)
     }
 }
 

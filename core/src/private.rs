@@ -64,7 +64,7 @@ pub fn append<T: LogTarget + ?Sized, V: Appendable + ?Sized>(
 
 /// The path of a struct's field `name` under `prefix` (`""` is the root).
 #[inline]
-pub fn child_path(prefix: &Cow<'static, str>, name: &'static str) -> Cow<'static, str> {
+pub fn child_path(prefix: &str, name: &'static str) -> Cow<'static, str> {
     if prefix.is_empty() {
         Cow::Borrowed(name)
     } else {

@@ -353,6 +353,23 @@ impl Tree {
         }
     }
 
+    /// The error for a write of a `value_type` value to a field of another
+    /// kind: a type mismatch when the field takes assigns (of its own kind)
+    /// and the write is one, else the operation is unsupported.
+    fn refused_assign(&self, id: u32, operation: Operation, value_type: FieldType) -> Error {
+        let node = self.node(id);
+        let field_type = node.kind.field_type();
+        if operation == Operation::Assign && field_type.accepts(Operation::Assign) {
+            Error::TypeMismatch {
+                path: node.path.to_string(),
+                field_type,
+                value_type,
+            }
+        } else {
+            self.unsupported(id, operation)
+        }
+    }
+
     fn check_writable(&self, id: u32) -> Result<()> {
         let node = self.node(id);
         if node.system {
@@ -415,11 +432,19 @@ impl Tree {
         Ok(())
     }
 
-    pub(crate) fn upload(&mut self, target: &Target<'_>, file: &FileData) -> Result<()> {
-        let id = self.field_for_write(target, FieldType::File, Operation::Upload, FieldType::File)?;
+    /// Stores a file in a File field; `operation` is [`Operation::Upload`]
+    /// or [`Operation::Assign`] (a [`File`](crate::File) assigned), which
+    /// the errors name.
+    pub(crate) fn upload(
+        &mut self,
+        target: &Target<'_>,
+        file: &FileData,
+        operation: Operation,
+    ) -> Result<()> {
+        let id = self.field_for_write(target, FieldType::File, operation, FieldType::File)?;
         let node = &mut self.nodes[id as usize];
         let NodeKind::File(info) = &mut node.kind else {
-            return Err(self.unsupported(id, Operation::Upload));
+            return Err(self.refused_assign(id, operation, FieldType::File));
         };
         *info = Some(file.info());
         self.store.apply(Op::Upload {
@@ -480,7 +505,7 @@ impl Tree {
             (None, Some(last)) => last + 1.0,
             (None, None) => 0.0,
         };
-        let timestamp = timestamp.unwrap_or_else(SystemTime::now);
+        let timestamp = timestamp.unwrap_or_else(crate::clock::now);
         let field = FieldId(id);
         let op = match item {
             SeriesItem::Float(value) => Op::AppendFloat {
@@ -526,7 +551,7 @@ impl Tree {
         let id = self.field_for_write(target, FieldType::StringSet, operation, FieldType::StringSet)?;
         let node = &mut self.nodes[id as usize];
         let NodeKind::StringSet(set) = &mut node.kind else {
-            return Err(self.unsupported(id, Operation::Add));
+            return Err(self.refused_assign(id, operation, FieldType::StringSet));
         };
         if replace {
             set.clear();

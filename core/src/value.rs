@@ -61,7 +61,7 @@ impl FieldType {
     ///
     /// ```
     /// use hippocamp_core::{FieldType, Operation::*};
-    /// assert_eq!(FieldType::StringSet.accepted(), &[Add, Remove, Clear, Fetch]);
+    /// assert_eq!(FieldType::StringSet.accepted(), &[Add, Assign, Remove, Clear, Fetch]);
     /// ```
     pub fn accepted(self) -> &'static [Operation] {
         use Operation::*;
@@ -76,7 +76,8 @@ impl FieldType {
                 &[Append, AppendAt, Extend, Clear, FetchLast, FetchValues]
             }
             FieldType::FileSeries => &[Append, AppendAt, Extend, Clear, FetchValues, Download],
-            FieldType::StringSet => &[Add, Remove, Clear, Fetch],
+            // Assigning a set replaces the items (docs/behaviour.md).
+            FieldType::StringSet => &[Add, Assign, Remove, Clear, Fetch],
             FieldType::Namespace => &[Assign, Fetch, Delete],
         }
     }
