@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
 
+use crate::callsite::Callsite;
 use crate::error::{Error, Result};
 use crate::file::{File, FileData, FileSource};
 use crate::log::{Appendable, IntoStep, LogField, LogOptions, Loggable};
@@ -241,11 +242,80 @@ impl Handler {
         read(&mut state, &self.target(rel))
     }
 
+    /// Runs a write at a callsite's literal path: straight to the field it
+    /// remembers (`fast`), or through the path (`slow`), remembering the
+    /// field for next time.
+    #[inline]
+    fn write_site<V, R>(
+        &self,
+        site: &Callsite,
+        value: V,
+        fast: impl FnOnce(&mut Tree, u32, V) -> Result<R>,
+        slow: impl FnOnce(&mut Tree, &Target<'_>, V) -> Result<R>,
+    ) -> Result<R> {
+        self.check_path("")?;
+        let mut state = self
+            .inner
+            .lock_for_write(|| hippocamp_path::join(&self.path, site.path()))?;
+        if let Some(node) = state.site_node(&self.target(""), site) {
+            return fast(&mut state, node, value);
+        }
+        self.check_path(site.path())?;
+        let target = self.target(site.path());
+        let result = slow(&mut state, &target, value);
+        if result.is_ok() {
+            state.remember_site(&target, site);
+        }
+        result
+    }
+
+    pub(crate) fn assign_value_site(&self, site: &Callsite, value: Value) -> Result<()> {
+        self.write_site(
+            site,
+            value,
+            |tree, id, value| tree.assign_to(id, value),
+            |tree, target, value| tree.assign(target, value),
+        )
+    }
+
+    pub(crate) fn append_float_site(
+        &self,
+        site: &Callsite,
+        value: f64,
+        options: &LogOptions,
+    ) -> Result<()> {
+        self.write_site(
+            site,
+            SeriesItem::Float(value),
+            |tree, id, item| tree.append_to(id, item, options.step, options.timestamp),
+            |tree, target, item| tree.append(target, item, options.step, options.timestamp),
+        )
+    }
+
+    pub(crate) fn append_string_site(
+        &self,
+        site: &Callsite,
+        value: &str,
+        options: &LogOptions,
+    ) -> Result<()> {
+        self.write_site(
+            site,
+            SeriesItem::String(value),
+            |tree, id, item| tree.append_to(id, item, options.step, options.timestamp),
+            |tree, target, item| tree.append(target, item, options.step, options.timestamp),
+        )
+    }
+
     pub(crate) fn assign_value_at(&self, rel: &str, value: Value) -> Result<()> {
         self.write_at(rel, |tree, target| tree.assign(target, value))
     }
 
-    pub(crate) fn append_float_at(&self, rel: &str, value: f64, options: &LogOptions) -> Result<()> {
+    pub(crate) fn append_float_at(
+        &self,
+        rel: &str,
+        value: f64,
+        options: &LogOptions,
+    ) -> Result<()> {
         self.write_at(rel, |tree, target| {
             tree.append(
                 target,
@@ -256,7 +326,12 @@ impl Handler {
         })
     }
 
-    pub(crate) fn append_string_at(&self, rel: &str, value: &str, options: &LogOptions) -> Result<()> {
+    pub(crate) fn append_string_at(
+        &self,
+        rel: &str,
+        value: &str,
+        options: &LogOptions,
+    ) -> Result<()> {
         self.write_at(rel, |tree, target| {
             tree.append(
                 target,
@@ -267,7 +342,12 @@ impl Handler {
         })
     }
 
-    pub(crate) fn append_file_at(&self, rel: &str, file: &File, options: &LogOptions) -> Result<()> {
+    pub(crate) fn append_file_at(
+        &self,
+        rel: &str,
+        file: &File,
+        options: &LogOptions,
+    ) -> Result<()> {
         self.check_path(rel)?;
         let data = self.read_file(rel, file)?;
         self.write_at(rel, |tree, target| {

@@ -21,6 +21,7 @@
 
 #[allow(unsafe_code)] // one libc call, see its SAFETY comment
 mod clock;
+mod callsite;
 mod error;
 mod file;
 mod handler;

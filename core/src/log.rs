@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::time::SystemTime;
 
+use crate::callsite::Callsite;
 use crate::error::{Error, Result};
 use crate::file::File;
 use crate::handler::{as_string_set, Handler};
@@ -78,6 +79,14 @@ into_step!(f64, f32, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 pub trait Loggable {
     /// Logs `self` at `rel` under `target` (`rel` may be `""`).
     fn log_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()>;
+
+    /// Logs `self` at a `log!` callsite's literal path. The default goes
+    /// through the path; leaf types use the callsite's cache.
+    #[doc(hidden)]
+    #[inline]
+    fn log_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
+        self.log_at(target, site.path(), options)
+    }
 }
 
 /// A value that can be appended to a series (`handler.append(v)`,
@@ -88,6 +97,19 @@ pub trait Loggable {
 pub trait Appendable {
     /// Appends `self` at `rel` under `target` with the options' step/time.
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()>;
+
+    /// Appends `self` at a `log!` callsite's literal path. The default goes
+    /// through the path; leaf types use the callsite's cache.
+    #[doc(hidden)]
+    #[inline]
+    fn append_at_site(
+        &self,
+        target: &Handler,
+        site: &Callsite,
+        options: &LogOptions,
+    ) -> Result<()> {
+        self.append_at(target, site.path(), options)
+    }
 }
 
 /// A type a `#[log(series)]` field can have: one value per step.
@@ -170,11 +192,24 @@ impl<T: Loggable + ?Sized> Loggable for &T {
     fn log_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
         (**self).log_at(target, rel, options)
     }
+    #[inline]
+    fn log_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
+        (**self).log_at_site(target, site, options)
+    }
 }
 
 impl<T: Appendable + ?Sized> Appendable for &T {
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
         (**self).append_at(target, rel, options)
+    }
+    #[inline]
+    fn append_at_site(
+        &self,
+        target: &Handler,
+        site: &Callsite,
+        options: &LogOptions,
+    ) -> Result<()> {
+        (**self).append_at_site(target, site, options)
     }
 }
 
@@ -185,12 +220,29 @@ impl<T: Loggable> Loggable for Option<T> {
             None => Ok(()),
         }
     }
+    fn log_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
+        match self {
+            Some(value) => value.log_at_site(target, site, options),
+            None => Ok(()),
+        }
+    }
 }
 
 impl<T: Appendable> Appendable for Option<T> {
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
         match self {
             Some(value) => value.append_at(target, rel, options),
+            None => Ok(()),
+        }
+    }
+    fn append_at_site(
+        &self,
+        target: &Handler,
+        site: &Callsite,
+        options: &LogOptions,
+    ) -> Result<()> {
+        match self {
+            Some(value) => value.append_at_site(target, site, options),
             None => Ok(()),
         }
     }
@@ -228,6 +280,10 @@ macro_rules! float_impls {
             fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
                 target.assign_value_at(rel, Value::Float(f64::from(*self)))
             }
+            #[inline]
+            fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
+                target.assign_value_site(site, Value::Float(f64::from(*self)))
+            }
         }
         impl LogField for $t {
             type Paths = TypedPath<kind::Float>;
@@ -244,16 +300,32 @@ macro_rules! float_impls {
 }
 float_impls!(f64, f32);
 
+/// An integer as an Int value, refused beyond `i64`.
+#[inline]
+fn int_value<T: TryInto<i64> + std::fmt::Display + Copy>(
+    value: T,
+    target: &Handler,
+    rel: &str,
+) -> Result<Value> {
+    value
+        .try_into()
+        .map(Value::Int)
+        .map_err(|_| Error::OutOfRange {
+            path: hippocamp_path::join(target.path(), rel),
+            detail: format!("{value} does not fit an Int (64-bit signed)"),
+        })
+}
+
 macro_rules! int_impls {
     ($($t:ty),*) => {$(
         impl Loggable for $t {
             #[inline]
             fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
-                let value = i64::try_from(*self).map_err(|_| Error::OutOfRange {
-                    path: hippocamp_path::join(target.path(), rel),
-                    detail: format!("{} does not fit an Int (64-bit signed)", self),
-                })?;
-                target.assign_value_at(rel, Value::Int(value))
+                target.assign_value_at(rel, int_value(*self, target, rel)?)
+            }
+            #[inline]
+            fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
+                target.assign_value_site(site, int_value(*self, target, site.path())?)
             }
         }
         impl LogField for $t {
@@ -280,6 +352,10 @@ macro_rules! float_series {
             fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
                 target.append_float_at(rel, *self as f64, options)
             }
+            #[inline]
+            fn append_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
+                target.append_float_site(site, *self as f64, options)
+            }
         }
         impl SeriesValue for $t {
             type Kind = kind::FloatSeries;
@@ -300,6 +376,9 @@ impl Loggable for bool {
     fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
         target.assign_value_at(rel, Value::Bool(*self))
     }
+    fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
+        target.assign_value_site(site, Value::Bool(*self))
+    }
 }
 
 impl LogField for bool {
@@ -319,11 +398,17 @@ impl Loggable for str {
     fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
         target.assign_value_at(rel, Value::String(self.to_owned()))
     }
+    fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
+        target.assign_value_site(site, Value::String(self.to_owned()))
+    }
 }
 
 impl Loggable for String {
     fn log_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
         self.as_str().log_at(target, rel, options)
+    }
+    fn log_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
+        self.as_str().log_at_site(target, site, options)
     }
 }
 
@@ -344,11 +429,27 @@ impl Appendable for str {
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
         target.append_string_at(rel, self, options)
     }
+    fn append_at_site(
+        &self,
+        target: &Handler,
+        site: &Callsite,
+        options: &LogOptions,
+    ) -> Result<()> {
+        target.append_string_site(site, self, options)
+    }
 }
 
 impl Appendable for String {
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
-        target.append_string_at(rel, self, options)
+        self.as_str().append_at(target, rel, options)
+    }
+    fn append_at_site(
+        &self,
+        target: &Handler,
+        site: &Callsite,
+        options: &LogOptions,
+    ) -> Result<()> {
+        self.as_str().append_at_site(target, site, options)
     }
 }
 
@@ -415,9 +516,12 @@ impl SeriesValue for File {
     type Kind = kind::FileSeries;
     fn fetch_last_at(target: &Handler, rel: &str) -> Result<Self> {
         let handler = at_rel(target, rel);
-        let last = handler.fetch_values()?.pop().ok_or_else(|| Error::NotFound {
-            path: handler.path().to_owned(),
-        })?;
+        let last = handler
+            .fetch_values()?
+            .pop()
+            .ok_or_else(|| Error::NotFound {
+                path: handler.path().to_owned(),
+            })?;
         let Value::File(info) = last.value else {
             return Err(conversion(target, rel, "File", last.value.field_type()));
         };

@@ -3,9 +3,12 @@
 
 use std::borrow::Cow;
 
+pub use crate::callsite::Callsite;
 pub use crate::error::{Error, Result};
 pub use crate::handler::Handler;
-pub use crate::log::{Appendable, IntoStep, LogField, LogNamespace, LogOptions, Loggable, SeriesValue};
+pub use crate::log::{
+    Appendable, IntoStep, LogField, LogNamespace, LogOptions, Loggable, SeriesValue,
+};
 pub use crate::typed::TypedPath;
 pub use std::borrow::Cow as CowStr;
 pub use std::result::Result::{Err, Ok};
@@ -49,6 +52,28 @@ pub fn assign<T: LogTarget + ?Sized, V: Loggable + ?Sized>(
     options: &LogOptions,
 ) -> Result<()> {
     value.log_at(target.log_target(), path, options)
+}
+
+/// `log!(t, "p" => v)` with a literal path, through its callsite cache.
+#[inline]
+pub fn assign_site<T: LogTarget + ?Sized, V: Loggable + ?Sized>(
+    target: &T,
+    site: &Callsite,
+    value: &V,
+    options: &LogOptions,
+) -> Result<()> {
+    value.log_at_site(target.log_target(), site, options)
+}
+
+/// `log!(t, "p" += v)` with a literal path, through its callsite cache.
+#[inline]
+pub fn append_site<T: LogTarget + ?Sized, V: Appendable + ?Sized>(
+    target: &T,
+    site: &Callsite,
+    value: &V,
+    options: &LogOptions,
+) -> Result<()> {
+    value.append_at_site(target.log_target(), site, options)
 }
 
 /// `log!(t, "p" += v)`.

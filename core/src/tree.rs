@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use rustc_hash::FxHashMap;
 
+use crate::callsite::Callsite;
 use crate::error::{Conflict, Error, ReadOnlyReason, Result};
 use crate::file::FileData;
 use crate::store::{FieldId, Op, Store};
@@ -29,6 +30,10 @@ pub(crate) const SYS: &str = "sys";
 
 pub(crate) struct Node {
     pub(crate) path: Arc<str>,
+    /// Unique among the nodes of every run of the process (0: none left),
+    /// so that a `log!` callsite can remember which node a path resolved
+    /// to under which base; see [`Callsite`].
+    uid: u32,
     alive: bool,
     /// Owned by the system: the user may not write it (nor create under it,
     /// for a namespace).
@@ -137,6 +142,7 @@ impl Tree {
         Tree {
             nodes: vec![Node {
                 path: Arc::from(""),
+                uid: next_uid(),
                 alive: true,
                 system: false,
                 kind: NodeKind::Namespace(FxHashMap::default()),
@@ -184,6 +190,32 @@ impl Tree {
                 Some(id)
             }
             _ => None,
+        }
+    }
+
+    /// The field a callsite resolved to under `target`'s base, if it
+    /// remembers one that is still there.
+    #[inline]
+    pub(crate) fn site_node(&self, target: &Target<'_>, site: &Callsite) -> Option<u32> {
+        let base = self.base_node(target)?;
+        let (uid, node) = site.get()?;
+        if uid != self.node(base).uid || uid == 0 {
+            return None;
+        }
+        self.nodes.get(node as usize).filter(|n| n.alive)?;
+        Some(node)
+    }
+
+    /// Remembers in `site` the field that `target` (whose `rel` is the
+    /// callsite's path) resolves to now.
+    pub(crate) fn remember_site(&self, target: &Target<'_>, site: &Callsite) {
+        let Some(base) = self.base_node(target) else {
+            return;
+        };
+        if let Lookup::Found(node) = self.lookup_from(base, target.rel) {
+            if !matches!(self.node(node).kind, NodeKind::Namespace(_)) {
+                site.set(self.node(base).uid, node);
+            }
         }
     }
 
@@ -246,6 +278,7 @@ impl Tree {
             let is_field = !matches!(kind, NodeKind::Namespace(_));
             self.nodes.push(Node {
                 path: node_path.clone(),
+                uid: next_uid(),
                 alive: true,
                 // The `sys` namespace itself is system-owned so nothing new
                 // appears under it.
@@ -394,6 +427,14 @@ impl Tree {
         self.set_atom(id, value)
     }
 
+    /// Assigns an atom to the field `id`, which a write found before.
+    pub(crate) fn assign_to(&mut self, id: u32, value: Value) -> Result<()> {
+        if let Value::String(s) = &value {
+            check_string_len(s, || self.node(id).path.to_string())?;
+        }
+        self.set_atom(id, value)
+    }
+
     /// Sets an atom field's value, checking its type.
     pub(crate) fn set_atom(&mut self, id: u32, value: Value) -> Result<()> {
         let node = &mut self.nodes[id as usize];
@@ -472,6 +513,25 @@ impl Tree {
             Operation::Append
         };
         let id = self.field_for_write(target, item.series_type(), operation, item.value_type())?;
+        self.append_to(id, item, step, timestamp)
+    }
+
+    /// Appends one point to the field `id`, which a write found or made.
+    pub(crate) fn append_to(
+        &mut self,
+        id: u32,
+        item: SeriesItem<'_>,
+        step: Option<f64>,
+        timestamp: Option<SystemTime>,
+    ) -> Result<()> {
+        let operation = if step.is_some() {
+            Operation::AppendAt
+        } else {
+            Operation::Append
+        };
+        if let SeriesItem::String(s) = item {
+            check_string_len(s, || self.node(id).path.to_string())?;
+        }
         let node = &mut self.nodes[id as usize];
         let NodeKind::Series {
             field_type,
@@ -809,7 +869,15 @@ impl Tree {
     }
 }
 
-fn check_string_len(s: &str, path: impl FnOnce() -> String) -> Result<()> {
+/// The next node uid; 0 once 2^32 - 1 have been handed out (such nodes
+/// are never cached).
+fn next_uid() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    NEXT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+        .unwrap_or(0)
+}
+
+pub(crate) fn check_string_len(s: &str, path: impl FnOnce() -> String) -> Result<()> {
     if s.len() > MAX_STRING_BYTES {
         return Err(Error::OutOfRange {
             path: path(),
