@@ -113,22 +113,22 @@ impl<K> IntoHandle for &TypedPath<K> {
 /// joined path (offsets in the error are in the joined path).
 fn check_rel(base: &str, rel: &str) -> Result<(), PathError> {
     let shift = if base.is_empty() { 0 } else { base.len() + 1 };
-    let joined_len = shift + rel.len();
-    match hippocamp_path::validate(rel) {
-        Err(err) if !matches!(err.kind, PathErrorKind::TooLong(_)) => Err(PathError {
-            offset: err.offset + shift,
-            kind: err.kind,
-        }),
-        Err(_) => Err(PathError {
+    let joined_len = if rel.is_empty() {
+        base.len()
+    } else {
+        shift + rel.len()
+    };
+    // The length first, as `validate` on the joined path does.
+    if joined_len > MAX_PATH_BYTES {
+        return Err(PathError {
             offset: MAX_PATH_BYTES,
             kind: PathErrorKind::TooLong(joined_len),
-        }),
-        Ok(()) if joined_len > MAX_PATH_BYTES => Err(PathError {
-            offset: MAX_PATH_BYTES,
-            kind: PathErrorKind::TooLong(joined_len),
-        }),
-        Ok(()) => Ok(()),
+        });
     }
+    hippocamp_path::validate(rel).map_err(|err| PathError {
+        offset: err.offset + shift,
+        kind: err.kind,
+    })
 }
 
 impl Handler {

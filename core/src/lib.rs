@@ -19,9 +19,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod callsite;
 #[allow(unsafe_code)] // one libc call, see its SAFETY comment
 mod clock;
-mod callsite;
 mod error;
 mod file;
 mod handler;

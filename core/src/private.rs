@@ -11,9 +11,18 @@ pub use crate::log::{
 };
 pub use crate::typed::TypedPath;
 pub use std::borrow::Cow as CowStr;
+pub use std::clone::Clone;
+pub use std::default::Default;
+pub use std::format;
+pub use std::marker::PhantomData;
 pub use std::result::Result::{Err, Ok};
 
 /// What `log!` logs to: a run, a handler, or a typed namespace handle.
+#[diagnostic::on_unimplemented(
+    message = "`log!` cannot log to a `{Self}`",
+    label = "not a run, a handler or a namespace handle",
+    note = "log! logs to a `Run`, a `Handler` or a `Typed<kind::Namespace>` handle, or a reference to one"
+)]
 pub trait LogTarget {
     /// The handler paths are relative to.
     fn log_target(&self) -> &Handler;
@@ -102,3 +111,30 @@ pub fn child_path(prefix: &str, name: &'static str) -> Cow<'static, str> {
 pub fn child<'a>(target: &'a Handler, rel: &str) -> Cow<'a, Handler> {
     crate::log::at_rel(target, rel)
 }
+
+// The derive's bounds on field types that mention no type parameter.
+//
+// `#[derive(LogNamespace)]` writes `for<'h> f64: LogFieldBound<'h>` where
+// it means `f64: LogField`. The two say the same (each trait below has a
+// blanket impl over its supertrait), but a bound without any generic
+// parameter is a "trivial" bound, which rustc checks on the spot and
+// reports at every impl that has it; the higher-ranked form is instead an
+// assumption inside the impl. So a field type that is not a `LogField` is
+// reported once, at the field's type in the paths struct, and not again
+// for every generated impl and method.
+
+/// `LogField`, as a bound the derive can write on a concrete field type.
+pub trait LogFieldBound<'h>: LogField {}
+impl<T: LogField> LogFieldBound<'_> for T {}
+
+/// `SeriesValue`, as a bound the derive can write on a concrete field type.
+pub trait SeriesValueBound<'h>: SeriesValue {}
+impl<T: SeriesValue> SeriesValueBound<'_> for T {}
+
+/// `LogNamespace`, as a bound the derive can write on a concrete type.
+pub trait LogNamespaceBound<'h>: LogNamespace {}
+impl<T: LogNamespace> LogNamespaceBound<'_> for T {}
+
+/// `Clone`, as a bound the derive can write on a concrete paths type.
+pub trait CloneBound<'h>: Clone {}
+impl<T: Clone> CloneBound<'_> for T {}

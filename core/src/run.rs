@@ -147,12 +147,7 @@ impl RunBuilder {
             Some(id) => id,
             None => next_memory_id(&project),
         };
-        let run = Run::from_parts(
-            id,
-            project,
-            self.mode,
-            Box::new(MemoryStore::default()),
-        );
+        let run = Run::from_parts(id, project, self.mode, Box::new(MemoryStore::default()));
         {
             let mut tree = run.inner.lock();
             let id = run.inner.id.clone();
@@ -165,8 +160,12 @@ impl RunBuilder {
             tree.set_system("sys/failed", Value::Bool(false))?;
             let name = tree.create_user_system_field("sys/name", FieldType::String)?;
             tree.set_atom(name, Value::String(self.name.unwrap_or_default()))?;
-            let description = tree.create_user_system_field("sys/description", FieldType::String)?;
-            tree.set_atom(description, Value::String(self.description.unwrap_or_default()))?;
+            let description =
+                tree.create_user_system_field("sys/description", FieldType::String)?;
+            tree.set_atom(
+                description,
+                Value::String(self.description.unwrap_or_default()),
+            )?;
             tree.create_user_system_field("sys/tags", FieldType::StringSet)?;
         }
         if !self.tags.is_empty() {
@@ -254,7 +253,10 @@ impl RunInner {
     }
 
     /// The state for a write: refused in read-only mode and after close.
-    pub(crate) fn lock_for_write(&self, path: impl FnOnce() -> String) -> Result<MutexGuard<'_, State>> {
+    pub(crate) fn lock_for_write(
+        &self,
+        path: impl FnOnce() -> String,
+    ) -> Result<MutexGuard<'_, State>> {
         if self.mode == Mode::ReadOnly {
             return Err(Error::ReadOnly {
                 path: path(),

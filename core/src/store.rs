@@ -142,8 +142,7 @@ pub trait Store: Send {
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError>;
 
     /// A File field's bytes (`step` is `None`), or a FileSeries point's.
-    fn read_file(&mut self, field: FieldId, step: Option<f64>)
-        -> Result<Arc<[u8]>, StorageError>;
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError>;
 }
 
 /// The store of [`Mode::Debug`](crate::Mode::Debug): everything in memory,
@@ -309,11 +308,7 @@ impl Store for MemoryStore {
         })
     }
 
-    fn read_file(
-        &mut self,
-        field: FieldId,
-        step: Option<f64>,
-    ) -> Result<Arc<[u8]>, StorageError> {
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError> {
         match (self.slot(field), step) {
             (Slot::File(Some(file)), None) => Ok(file.bytes.clone()),
             (Slot::Files(points), Some(step)) => points

@@ -234,11 +234,20 @@ impl Tree {
     }
 
     /// Creates the field (and the namespaces on its way) at `path`.
-    pub(crate) fn create(&mut self, path: &str, field_type: FieldType, system: bool) -> Result<u32> {
+    pub(crate) fn create(
+        &mut self,
+        path: &str,
+        field_type: FieldType,
+        system: bool,
+    ) -> Result<u32> {
         let mut current = ROOT;
         let mut end = 0;
         for segment in hippocamp_path::segments(path) {
-            end += if end == 0 { segment.len() } else { segment.len() + 1 };
+            end += if end == 0 {
+                segment.len()
+            } else {
+                segment.len() + 1
+            };
             let node = self.node(current);
             let NodeKind::Namespace(children) = &node.kind else {
                 return Err(Error::NamespaceConflict {
@@ -507,6 +516,13 @@ impl Tree {
         if let SeriesItem::String(s) = item {
             check_string_len(s, || target.full_path())?;
         }
+        // Before the series is made: a refused point leaves no empty series.
+        if let Some(step) = step.filter(|s| !s.is_finite()) {
+            return Err(Error::InvalidStep {
+                path: target.full_path(),
+                step,
+            });
+        }
         let operation = if step.is_some() {
             Operation::AppendAt
         } else {
@@ -562,6 +578,14 @@ impl Tree {
                 })
             }
             (Some(step), _) => step,
+            // Above 2^53 the next integer rounds back to `last`.
+            (None, Some(last)) if last + 1.0 <= last => {
+                return Err(Error::StepNotIncreasing {
+                    path: node.path.to_string(),
+                    step: last + 1.0,
+                    last,
+                })
+            }
             (None, Some(last)) => last + 1.0,
             (None, None) => 0.0,
         };
@@ -608,7 +632,12 @@ impl Tree {
         } else {
             Operation::Add
         };
-        let id = self.field_for_write(target, FieldType::StringSet, operation, FieldType::StringSet)?;
+        let id = self.field_for_write(
+            target,
+            FieldType::StringSet,
+            operation,
+            FieldType::StringSet,
+        )?;
         let node = &mut self.nodes[id as usize];
         let NodeKind::StringSet(set) = &mut node.kind else {
             return Err(self.refused_assign(id, operation, FieldType::StringSet));
@@ -789,6 +818,9 @@ impl Tree {
             NodeKind::File(Some(_)) if step.is_none() => {
                 Ok(self.store.read_file(FieldId(id), None)?)
             }
+            // A File downloads (so this is no unsupported operation), but
+            // has nothing at any step.
+            NodeKind::File(Some(_)) => Err(not_found(self)),
             NodeKind::Series {
                 field_type: FieldType::FileSeries,
                 last_step,
@@ -860,7 +892,11 @@ impl Tree {
     }
 
     /// Creates a user field under `sys/` (name, description, tags).
-    pub(crate) fn create_user_system_field(&mut self, path: &str, field_type: FieldType) -> Result<u32> {
+    pub(crate) fn create_user_system_field(
+        &mut self,
+        path: &str,
+        field_type: FieldType,
+    ) -> Result<u32> {
         // The `sys` namespace is created system-owned by the system fields
         // first; this field is the user's.
         let id = self.create(path, field_type, true)?;

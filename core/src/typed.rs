@@ -197,13 +197,27 @@ fn expect<T>(
 }
 
 macro_rules! atom_handle {
+    (Float, $t:ty, $pat:pat => $out:expr) => {
+        impl Typed<kind::Float> {
+            /// Assigns a number; an integer is stored as a Float, so that
+            /// the handle's first write makes the Float it stands for.
+            pub fn assign<V: ValueOf<kind::Float> + float::ToFloat>(&self, value: V) -> Result<()> {
+                self.handler.assign(value.to_float())
+            }
+        }
+        atom_handle!(@fetch Float, $t, $pat => $out);
+    };
     ($kind:ident, $t:ty, $pat:pat => $out:expr) => {
         impl Typed<kind::$kind> {
             /// Assigns a value of this field type.
             pub fn assign<V: ValueOf<kind::$kind> + Loggable>(&self, value: V) -> Result<()> {
                 self.handler.assign(value)
             }
-
+        }
+        atom_handle!(@fetch $kind, $t, $pat => $out);
+    };
+    (@fetch $kind:ident, $t:ty, $pat:pat => $out:expr) => {
+        impl Typed<kind::$kind> {
             /// Reads the value.
             pub fn fetch(&self) -> Result<$t> {
                 let value = self.handler.fetch()?;
@@ -215,6 +229,24 @@ macro_rules! atom_handle {
         }
     };
 }
+/// The numbers a Float handle takes, as the `f64` it stores.
+mod float {
+    /// A number as an `f64` (sealed: implemented here only).
+    pub trait ToFloat {
+        /// The value as an `f64`.
+        fn to_float(self) -> f64;
+    }
+    macro_rules! to_float {
+        ($($t:ty),*) => {$(
+            impl ToFloat for $t {
+                #[inline]
+                fn to_float(self) -> f64 { self as f64 }
+            }
+        )*};
+    }
+    to_float!(f64, f32, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+}
+
 atom_handle!(Float, f64, Value::Float(x) => x);
 atom_handle!(Int, i64, Value::Int(x) => x);
 atom_handle!(Bool, bool, Value::Bool(x) => x);
@@ -289,12 +321,16 @@ macro_rules! series_handle {
                     .fetch_values()?
                     .into_iter()
                     .map(|p| {
-                        let value = expect(&self.handler, p.value.clone(), stringify!($t), |v| {
-                            match v {
-                                $pat => Some($out),
-                                _ => None,
-                            }
-                        })?;
+                        let value =
+                            expect(
+                                &self.handler,
+                                p.value.clone(),
+                                stringify!($t),
+                                |v| match v {
+                                    $pat => Some($out),
+                                    _ => None,
+                                },
+                            )?;
                         Ok(p.map(|_| value))
                     })
                     .collect()

@@ -199,7 +199,11 @@ fn accepted_is_the_design_table_plus_the_deliberate_extras() {
             field_type.accepted()
         );
         for op in Operation::ALL {
-            assert_eq!(field_type.accepts(op), expected.contains(&op), "{field_type} {op}");
+            assert_eq!(
+                field_type.accepts(op),
+                expected.contains(&op),
+                "{field_type} {op}"
+            );
         }
     }
 }
@@ -275,7 +279,12 @@ fn accepted_operations_take_effect() {
     let run = new_run();
     let files = create(&run, FieldType::FileSeries);
     append_own_kind(&files, FieldType::FileSeries, Some(100)).unwrap();
-    let steps: Vec<f64> = files.fetch_values().unwrap().iter().map(|p| p.step).collect();
+    let steps: Vec<f64> = files
+        .fetch_values()
+        .unwrap()
+        .iter()
+        .map(|p| p.step)
+        .collect();
     assert_eq!(steps, [0.0, 100.0]);
     assert_eq!(files.download().unwrap(), [8]);
 
@@ -288,10 +297,22 @@ fn accepted_operations_take_effect() {
 #[test]
 fn a_scalar_assigned_onto_a_namespace_is_a_namespace_conflict() {
     for (value_type, result) in [
-        (FieldType::Float, create(&new_run(), FieldType::Namespace).assign(1.5)),
-        (FieldType::Int, create(&new_run(), FieldType::Namespace).assign(3)),
-        (FieldType::Bool, create(&new_run(), FieldType::Namespace).assign(true)),
-        (FieldType::String, create(&new_run(), FieldType::Namespace).assign("x")),
+        (
+            FieldType::Float,
+            create(&new_run(), FieldType::Namespace).assign(1.5),
+        ),
+        (
+            FieldType::Int,
+            create(&new_run(), FieldType::Namespace).assign(3),
+        ),
+        (
+            FieldType::Bool,
+            create(&new_run(), FieldType::Namespace).assign(true),
+        ),
+        (
+            FieldType::String,
+            create(&new_run(), FieldType::Namespace).assign("x"),
+        ),
         (
             FieldType::Datetime,
             create(&new_run(), FieldType::Namespace).assign(SystemTime::UNIX_EPOCH),
@@ -325,7 +346,8 @@ fn a_scalar_assigned_onto_a_namespace_is_a_namespace_conflict() {
 
 #[test]
 fn a_value_of_another_kind_assigned_to_a_field_that_accepts_assign_is_a_type_mismatch() {
-    let cases: [(FieldType, FieldType, fn(&Handler) -> Result<()>); 4] = [
+    type Write = fn(&Handler) -> Result<()>;
+    let cases: [(FieldType, FieldType, Write); 4] = [
         (FieldType::Float, FieldType::File, |h| {
             h.assign(File::from_bytes(vec![1], "f.bin"))
         }),
