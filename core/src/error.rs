@@ -44,8 +44,10 @@ pub enum Error {
 
     /// A value of another type was written to an existing field.
     #[error(
-        "cannot write a {value_type} to `{path}`, a {field_type} \
+        "cannot write {value} to `{path}`, {field} \
          (a field keeps the type of its first write{widening})",
+        value = value_type.with_article(),
+        field = field_type.with_article(),
         widening = if *field_type == FieldType::Float { "; Int widens to Float" } else { "" }
     )]
     TypeMismatch {
@@ -59,7 +61,8 @@ pub enum Error {
 
     /// The field's type does not accept the operation.
     #[error(
-        "`{operation}` is not supported by `{path}`, a {field_type}, which accepts {accepted}",
+        "`{operation}` is not supported by `{path}`, {field}, which accepts {accepted}",
+        field = field_type.with_article(),
         accepted = OperationList(field_type.accepted())
     )]
     UnsupportedOperation {
@@ -137,7 +140,8 @@ pub enum Error {
 
     /// A fetched value read as a Rust type it does not convert to.
     #[error(
-        "cannot read {at}a {found} as {expected}",
+        "cannot read {at}{found} as {expected}",
+        found = found.with_article(),
         at = path.as_deref().map(|p| format!("`{p}`, ")).unwrap_or_default()
     )]
     Conversion {
@@ -219,13 +223,15 @@ impl fmt::Display for Conflict {
                 field_type,
             } => write!(
                 f,
-                "cannot create `{path}`: `{field}` is a {field_type} field, \
-                 and a field cannot hold other fields"
+                "cannot create `{path}`: `{field}` is {field_type} field, \
+                 and a field cannot hold other fields",
+                field_type = field_type.with_article()
             ),
             Conflict::ValueOntoNamespace { path, value_type } => write!(
                 f,
-                "cannot assign a {value_type} to `{path}`: it is a namespace, \
-                 which takes a struct or map (merged into it), not a single value"
+                "cannot assign {value_type} to `{path}`: it is a namespace, \
+                 which takes a struct or map (merged into it), not a single value",
+                value_type = value_type.with_article()
             ),
         }
     }

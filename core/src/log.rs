@@ -2,7 +2,7 @@
 //! `append`, `log!` and `#[derive(LogNamespace)]`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
 use crate::callsite::Callsite;
@@ -551,3 +551,29 @@ macro_rules! set_impls {
     )*};
 }
 set_impls!(BTreeSet, HashSet);
+
+// ---- maps -------------------------------------------------------------
+
+macro_rules! map_impls {
+    ($($map:ident),*) => {$(
+        impl<K: AsRef<str>, V: Loggable> Loggable for $map<K, V> {
+            /// Merges the entries into the namespace at `rel`, each key a
+            /// path segment (checked, never rewritten). An empty map writes
+            /// nothing.
+            fn log_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
+                let ns = at_rel(target, rel);
+                for (key, value) in self {
+                    hippocamp_path::validate_segment(key.as_ref()).map_err(|source| {
+                        Error::InvalidPath {
+                            path: hippocamp_path::join(ns.path(), key.as_ref()),
+                            source,
+                        }
+                    })?;
+                    value.log_at(&ns, key.as_ref(), options)?;
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+map_impls!(BTreeMap, HashMap);

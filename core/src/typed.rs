@@ -377,6 +377,16 @@ impl Typed<kind::FileSeries> {
 }
 
 impl Typed<kind::StringSet> {
+    /// Makes the set hold exactly these items.
+    pub fn assign<I, S>(&self, items: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let items: BTreeSet<String> = items.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        self.handler.assign(items)
+    }
+
     /// Adds strings.
     pub fn add<I, S>(&self, items: I) -> Result<()>
     where

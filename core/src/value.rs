@@ -107,6 +107,28 @@ impl FieldType {
         )
     }
 
+    /// The name with its indefinite article, for messages: "an Int",
+    /// "a Float".
+    ///
+    /// ```
+    /// assert_eq!(hippocamp_core::FieldType::Int.with_article(), "an Int");
+    /// ```
+    pub fn with_article(self) -> &'static str {
+        match self {
+            FieldType::Float => "a Float",
+            FieldType::Int => "an Int",
+            FieldType::Bool => "a Bool",
+            FieldType::String => "a String",
+            FieldType::Datetime => "a Datetime",
+            FieldType::File => "a File",
+            FieldType::FloatSeries => "a FloatSeries",
+            FieldType::StringSeries => "a StringSeries",
+            FieldType::FileSeries => "a FileSeries",
+            FieldType::StringSet => "a StringSet",
+            FieldType::Namespace => "a Namespace",
+        }
+    }
+
     /// The name used in messages and in the structure tree.
     pub fn name(self) -> &'static str {
         match self {

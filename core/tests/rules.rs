@@ -196,7 +196,7 @@ fn a_float_into_an_int_is_refused() {
     let err = run.at("epochs").assign(20.5).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "cannot write a Float to `epochs`, a Int (a field keeps the type of its first write)"
+        "cannot write a Float to `epochs`, an Int (a field keeps the type of its first write)"
     );
     assert_type_mismatch(err, "epochs", FieldType::Int, FieldType::Float);
     assert_eq!(run.at("epochs").fetch().unwrap(), Value::Int(20));
@@ -318,7 +318,7 @@ fn a_scalar_onto_a_namespace_is_a_namespace_conflict() {
     let err = run.at("params").assign(3).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "cannot assign a Int to `params`: it is a namespace, \
+        "cannot assign an Int to `params`: it is a namespace, \
          which takes a struct or map (merged into it), not a single value"
     );
     match err {
