@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
@@ -40,8 +40,8 @@ pub struct Handler {
     path: Arc<str>,
     /// Set when `path` breaks the grammar: every operation returns it.
     invalid: Option<PathError>,
-    /// The node `path` resolved to, plus one (0: not resolved yet).
-    cache: AtomicU32,
+    /// The node `path` resolved to (see `Target::cache`; 0: not yet).
+    cache: AtomicU64,
 }
 
 impl Clone for Handler {
@@ -50,7 +50,7 @@ impl Clone for Handler {
             inner: self.inner.clone(),
             path: self.path.clone(),
             invalid: self.invalid.clone(),
-            cache: AtomicU32::new(self.cache.load(Ordering::Relaxed)),
+            cache: AtomicU64::new(self.cache.load(Ordering::Relaxed)),
         }
     }
 }
@@ -137,7 +137,7 @@ impl Handler {
             inner,
             path: Arc::from(""),
             invalid: None,
-            cache: AtomicU32::new(0),
+            cache: AtomicU64::new(0),
         }
     }
 
@@ -147,7 +147,7 @@ impl Handler {
             inner: self.inner.clone(),
             path: Arc::from(hippocamp_path::join(&self.path, rel)),
             invalid: self.invalid.clone().or(error),
-            cache: AtomicU32::new(0),
+            cache: AtomicU64::new(0),
         }
     }
 
@@ -238,7 +238,7 @@ impl Handler {
         read: impl FnOnce(&mut Tree, &Target<'_>) -> Result<R>,
     ) -> Result<R> {
         self.check_path(rel)?;
-        let mut state = self.inner.lock();
+        let mut state = self.inner.lock_for_read()?;
         read(&mut state, &self.target(rel))
     }
 

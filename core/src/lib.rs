@@ -34,6 +34,7 @@ pub mod __private {
 mod private;
 mod run;
 mod serde_ns;
+pub mod sqlite;
 pub mod store;
 pub mod structure;
 mod tree;

@@ -111,30 +111,3 @@ pub fn child_path(prefix: &str, name: &'static str) -> Cow<'static, str> {
 pub fn child<'a>(target: &'a Handler, rel: &str) -> Cow<'a, Handler> {
     crate::log::at_rel(target, rel)
 }
-
-// The derive's bounds on field types that mention no type parameter.
-//
-// `#[derive(LogNamespace)]` writes `for<'h> f64: LogFieldBound<'h>` where
-// it means `f64: LogField`. The two say the same (each trait below has a
-// blanket impl over its supertrait), but a bound without any generic
-// parameter is a "trivial" bound, which rustc checks on the spot and
-// reports at every impl that has it; the higher-ranked form is instead an
-// assumption inside the impl. So a field type that is not a `LogField` is
-// reported once, at the field's type in the paths struct, and not again
-// for every generated impl and method.
-
-/// `LogField`, as a bound the derive can write on a concrete field type.
-pub trait LogFieldBound<'h>: LogField {}
-impl<T: LogField> LogFieldBound<'_> for T {}
-
-/// `SeriesValue`, as a bound the derive can write on a concrete field type.
-pub trait SeriesValueBound<'h>: SeriesValue {}
-impl<T: SeriesValue> SeriesValueBound<'_> for T {}
-
-/// `LogNamespace`, as a bound the derive can write on a concrete type.
-pub trait LogNamespaceBound<'h>: LogNamespace {}
-impl<T: LogNamespace> LogNamespaceBound<'_> for T {}
-
-/// `Clone`, as a bound the derive can write on a concrete paths type.
-pub trait CloneBound<'h>: Clone {}
-impl<T: Clone> CloneBound<'_> for T {}

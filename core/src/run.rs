@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
-use crate::error::{Error, ReadOnlyReason, Result, StorageError};
+use crate::error::{Error, ReadOnlyReason, Result};
 use crate::handler::{Handler, IntoHandle};
 use crate::store::{MemoryStore, Store};
 use crate::structure::Structure;
@@ -77,6 +77,7 @@ pub struct RunBuilder {
     run_id: Option<String>,
     mode: Mode,
     dir: Option<PathBuf>,
+    flush_interval: Option<std::time::Duration>,
 }
 
 impl RunBuilder {
@@ -128,52 +129,107 @@ impl RunBuilder {
         self
     }
 
-    /// Starts the run: allocates its id and writes its `sys/` fields.
+    /// How long logged data may wait in memory before the background
+    /// writer stores it (default 500 ms, at most what a crash without
+    /// `flush()` loses). Async and offline modes only.
+    pub fn flush_interval(mut self, interval: std::time::Duration) -> Self {
+        self.flush_interval = Some(interval);
+        self
+    }
+
+    /// Starts the run: allocates its id (or finds the run to resume) and
+    /// writes its `sys/` fields.
     ///
-    /// Only [`Mode::Debug`] is available in this version; the embedded
-    /// store that the other modes write to is not built yet, and they
-    /// return [`Error::Storage`] rather than pretend to persist.
+    /// [`Mode::Debug`] keeps the run in memory; the other modes use the
+    /// embedded store in [`dir`](Self::dir). A `run_id` that exists there
+    /// is resumed: its fields, their types and each series' last step are
+    /// loaded, so the type rules and default steps go on where they were.
+    /// [`Mode::ReadOnly`] needs the `run_id` of an existing run.
     pub fn start(self) -> Result<Run> {
-        if self.mode != Mode::Debug {
-            return Err(StorageError::new(format!(
-                "mode {} needs the embedded store, which this version of hippocamp \
-                 does not have yet; use Mode::Debug (in memory)",
-                self.mode.name()
-            ))
-            .into());
+        if self.mode == Mode::Debug {
+            let project = self
+                .project
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
+            let id = match &self.run_id {
+                Some(id) => id.clone(),
+                None => next_memory_id(&project),
+            };
+            let run = Run::from_parts(id, project, self.mode, Box::new(MemoryStore::default()));
+            self.write_sys(&run, SystemTime::now(), false)?;
+            return Ok(run);
         }
-        let project = self.project.unwrap_or_else(|| "default".to_owned());
-        let id = match self.run_id {
-            Some(id) => id,
-            None => next_memory_id(&project),
-        };
-        let run = Run::from_parts(id, project, self.mode, Box::new(MemoryStore::default()));
+        let dir = crate::sqlite::resolve_dir(self.dir.as_deref());
+        let read_only = self.mode == Mode::ReadOnly;
+        let mut conn = crate::sqlite::connect(&dir, read_only)?;
+        crate::sqlite::migrate(&mut conn, &dir, read_only)?;
+        let project = self
+            .project
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
+        let record = crate::sqlite::open_or_create_run(
+            &mut conn,
+            &project,
+            self.run_id.as_deref(),
+            self.mode,
+        )?;
+        let mut store = crate::sqlite::SqliteStore::start(
+            dir,
+            conn,
+            &record,
+            self.mode,
+            self.flush_interval
+                .unwrap_or(crate::sqlite::DEFAULT_FLUSH_INTERVAL),
+        )?;
+        let stored = crate::store::Store::load(&mut store)?;
+        let run = Run::from_parts(
+            record.id.clone(),
+            record.project.clone(),
+            self.mode,
+            Box::new(store),
+        );
+        run.inner.lock().restore(stored)?;
+        if !read_only {
+            self.write_sys(&run, record.created, record.existed)?;
+        }
+        Ok(run)
+    }
+
+    /// Writes the `sys/` fields of a new run, or marks a resumed one
+    /// running again; then the user's name, description and tags.
+    fn write_sys(self, run: &Run, created: SystemTime, resumed: bool) -> Result<()> {
         {
             let mut tree = run.inner.lock();
-            let id = run.inner.id.clone();
-            let project = run.inner.project.clone();
-            tree.set_system("sys/id", Value::String(id))?;
-            tree.set_system("sys/project", Value::String(project))?;
-            tree.set_system("sys/creation_time", Value::Datetime(SystemTime::now()))?;
+            if !resumed {
+                tree.set_system("sys/id", Value::String(run.inner.id.clone()))?;
+                tree.set_system("sys/project", Value::String(run.inner.project.clone()))?;
+                tree.set_system("sys/creation_time", Value::Datetime(created))?;
+                tree.set_system("sys/failed", Value::Bool(false))?;
+                let name = tree.create_user_system_field("sys/name", FieldType::String)?;
+                tree.set_atom(name, Value::String(String::new()))?;
+                let description =
+                    tree.create_user_system_field("sys/description", FieldType::String)?;
+                tree.set_atom(description, Value::String(String::new()))?;
+                tree.create_user_system_field("sys/tags", FieldType::StringSet)?;
+            }
             tree.set_system("sys/hostname", Value::String(hostname()))?;
             tree.set_system("sys/state", Value::String(STATE_RUNNING.into()))?;
-            tree.set_system("sys/failed", Value::Bool(false))?;
-            let name = tree.create_user_system_field("sys/name", FieldType::String)?;
-            tree.set_atom(name, Value::String(self.name.unwrap_or_default()))?;
-            let description =
-                tree.create_user_system_field("sys/description", FieldType::String)?;
-            tree.set_atom(
-                description,
-                Value::String(self.description.unwrap_or_default()),
-            )?;
-            tree.create_user_system_field("sys/tags", FieldType::StringSet)?;
+        }
+        if let Some(name) = self.name {
+            run.at("sys/name").assign(name)?;
+        }
+        if let Some(description) = self.description {
+            run.at("sys/description").assign(description)?;
         }
         if !self.tags.is_empty() {
             run.at("sys/tags").add(self.tags)?;
         }
-        Ok(run)
+        Ok(())
     }
 }
+
+/// The project of a run started without `project(…)`.
+const DEFAULT_PROJECT: &str = "default";
 
 /// Run ids of [`Mode::Debug`] runs: numbered per project in this process.
 fn next_memory_id(project: &str) -> String {
@@ -244,12 +300,48 @@ impl std::ops::DerefMut for State {
     }
 }
 
+impl Drop for RunInner {
+    /// Dropping the last handle of a run flushes and closes it; errors can
+    /// only be logged here (call `close()` to see them).
+    fn drop(&mut self) {
+        if let Err(err) = self.close() {
+            log::error!("hippocamp: closing run {} failed: {err}", self.id);
+        }
+    }
+}
+
 impl RunInner {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the tree half-changed
         // in a way later calls rely on (each change is one assignment after
         // its checks), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn close(&self) -> Result<()> {
+        let mut state = self.lock();
+        if state.closed {
+            return Ok(());
+        }
+        state.closed = true;
+        let marked = if self.mode != Mode::ReadOnly {
+            state.set_system("sys/state", Value::String(STATE_FINISHED.into()))
+        } else {
+            Ok(())
+        };
+        // The store closes even if marking failed, and reports first.
+        state.store.close()?;
+        marked
+    }
+
+    /// The state for a read; a read-only run first reloads what the
+    /// writing process has stored since.
+    pub(crate) fn lock_for_read(&self) -> Result<MutexGuard<'_, State>> {
+        let mut state = self.lock();
+        if self.mode == Mode::ReadOnly {
+            state.reload()?;
+        }
+        Ok(state)
     }
 
     /// The state for a write: refused in read-only mode and after close.
@@ -386,15 +478,6 @@ impl Run {
     /// Flushes, marks the run finished and closes its store. Later writes
     /// are [`Error::Closed`]; reads still work. Closing twice is a no-op.
     pub fn close(&self) -> Result<()> {
-        let mut state = self.inner.lock();
-        if state.closed {
-            return Ok(());
-        }
-        if self.inner.mode != Mode::ReadOnly {
-            state.set_system("sys/state", Value::String(STATE_FINISHED.into()))?;
-        }
-        state.store.close()?;
-        state.closed = true;
-        Ok(())
+        self.inner.close()
     }
 }

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use crate::error::StorageError;
 use crate::file::FileData;
-use crate::value::{FieldType, Point, Value};
+use crate::value::{FieldType, FileInfo, Point, Value};
 
 /// Identifies a field of one run: stable for the run's life, never reused
 /// after a delete.
@@ -143,6 +143,29 @@ pub trait Store: Send {
 
     /// A File field's bytes (`step` is `None`), or a FileSeries point's.
     fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError>;
+
+    /// The run's fields as stored, to resume the run or read it. A new
+    /// store has none.
+    fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A field as a store holds it: what a run needs to rebuild its tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredField {
+    /// Its full path.
+    pub path: String,
+    /// Its type.
+    pub field_type: FieldType,
+    /// An atom's value.
+    pub value: Option<Value>,
+    /// A StringSet's items.
+    pub items: Vec<String>,
+    /// A File's metadata.
+    pub file: Option<FileInfo>,
+    /// A series' last step.
+    pub last_step: Option<f64>,
 }
 
 /// The store of [`Mode::Debug`](crate::Mode::Debug): everything in memory,

@@ -4,7 +4,7 @@
 //! create) the node, check the rule, hand the checked [`Op`] to the store.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::callsite::Callsite;
 use crate::error::{Conflict, Error, ReadOnlyReason, Result};
 use crate::file::FileData;
-use crate::store::{FieldId, Op, Store};
+use crate::store::{FieldId, Op, Store, StoredField};
 use crate::structure::{Entry, Structure};
 use crate::value::{FieldType, FileInfo, Operation, Point, Value};
 
@@ -89,7 +89,8 @@ impl NodeKind {
 /// resolved to cached) and a path relative to it.
 pub(crate) struct Target<'a> {
     pub(crate) base: &'a str,
-    pub(crate) cache: &'a AtomicU32,
+    /// `uid << 32 | node + 1` of the node `base` resolved to, or 0.
+    pub(crate) cache: &'a AtomicU64,
     pub(crate) rel: &'a str,
 }
 
@@ -177,16 +178,23 @@ impl Tree {
         if target.base.is_empty() {
             return Some(ROOT);
         }
+        // The uid check makes a cached node safe across deletes and across
+        // a reload that renumbers the tree.
         let cached = target.cache.load(Ordering::Relaxed);
         if cached != 0 {
-            let id = cached - 1;
-            if self.node(id).alive {
-                return Some(id);
+            let (uid, id) = ((cached >> 32) as u32, (cached as u32).wrapping_sub(1));
+            if let Some(node) = self.nodes.get(id as usize) {
+                if node.alive && node.uid == uid && uid != 0 {
+                    return Some(id);
+                }
             }
         }
         match self.lookup_from(ROOT, target.base) {
             Lookup::Found(id) => {
-                target.cache.store(id + 1, Ordering::Relaxed);
+                let uid = self.node(id).uid;
+                target
+                    .cache
+                    .store(u64::from(uid) << 32 | u64::from(id + 1), Ordering::Relaxed);
                 Some(id)
             }
             _ => None,
@@ -882,6 +890,54 @@ impl Tree {
         }
     }
 
+    /// Rebuilds fields from what a store holds (resume, read-only open).
+    /// Only `CreateField` reaches the store: the values are already there.
+    pub(crate) fn restore(&mut self, fields: Vec<StoredField>) -> Result<()> {
+        for stored in fields {
+            let path = stored.path.as_str();
+            if hippocamp_path::validate(path).is_err() {
+                log::warn!("hippocamp: skipping stored field with an invalid path {path:?}");
+                continue;
+            }
+            let id = self.create(path, stored.field_type, true)?;
+            // `create` marked everything it made as the system's; only the
+            // `sys` namespace and its system fields are.
+            for segment_end in path.match_indices('/').map(|(i, _)| i) {
+                if let Lookup::Found(ns) = self.lookup_from(ROOT, &path[..segment_end]) {
+                    self.nodes[ns as usize].system = &path[..segment_end] == SYS;
+                }
+            }
+            let node = &mut self.nodes[id as usize];
+            node.system = system_owned(path);
+            match (&mut node.kind, stored) {
+                (NodeKind::Atom(value), StoredField { value: Some(v), .. }) => *value = v,
+                (NodeKind::StringSet(set), StoredField { items, .. }) => set.extend(items),
+                (NodeKind::File(info), StoredField { file, .. }) => *info = file,
+                (NodeKind::Series { last_step, .. }, StoredField { last_step: l, .. }) => {
+                    *last_step = l
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the whole tree again from the store: a read-only run sees
+    /// what the writing process logged since. Node ids change; handlers'
+    /// caches notice through the node uids.
+    pub(crate) fn reload(&mut self) -> Result<()> {
+        let fields = self.store.load()?;
+        self.nodes.truncate(1);
+        self.nodes[0] = Node {
+            path: Arc::from(""),
+            uid: next_uid(),
+            alive: true,
+            system: false,
+            kind: NodeKind::Namespace(FxHashMap::default()),
+        };
+        self.restore(fields)
+    }
+
     /// Sets a system field, bypassing the read-only rule.
     pub(crate) fn set_system(&mut self, path: &str, value: Value) -> Result<()> {
         let id = match self.lookup_from(ROOT, path) {
@@ -903,6 +959,11 @@ impl Tree {
         self.nodes[id as usize].system = false;
         Ok(id)
     }
+}
+
+/// Whether a `sys/` path is the system's (all but the user's three).
+pub(crate) fn system_owned(path: &str) -> bool {
+    path.starts_with("sys/") && !matches!(path, "sys/name" | "sys/description" | "sys/tags")
 }
 
 /// The next node uid; 0 once 2^32 - 1 have been handed out (such nodes

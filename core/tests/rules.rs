@@ -1415,28 +1415,7 @@ fn a_chosen_run_id_is_used_as_given() {
 }
 
 #[test]
-fn modes_other_than_debug_are_a_storage_error_for_now() {
-    for mode in [Mode::Async, Mode::Sync, Mode::Offline, Mode::ReadOnly] {
-        let err = Run::builder().mode(mode).start().unwrap_err();
-        match &err {
-            Error::Storage(storage) => {
-                assert!(
-                    storage
-                        .message()
-                        .starts_with(&format!("mode {} needs the embedded store", mode.name())),
-                    "{}",
-                    storage.message()
-                );
-            }
-            other => panic!("{mode:?}: {other:?}"),
-        }
-        assert!(err.to_string().starts_with("storage error: mode "), "{err}");
-    }
-    // The builder's default is async.
-    assert!(matches!(
-        Run::builder().start().unwrap_err(),
-        Error::Storage(_)
-    ));
+fn the_default_mode_is_async() {
     assert_eq!(Mode::default(), Mode::Async);
 }
 

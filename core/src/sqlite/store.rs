@@ -1,0 +1,410 @@
+//! A run's data in the embedded store: [`SqliteStore`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{params, Connection};
+use rustc_hash::FxHashMap;
+
+use super::codec::{self, Points};
+use super::writer::{self, blob_path, field_row, Command, Queue};
+use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
+use crate::error::StorageError;
+use crate::run::Mode;
+use crate::store::{FieldId, Op, Store, StoredField};
+use crate::value::{FieldType, FileInfo, Point, Value};
+
+/// The default flush interval: at most this much of what was logged
+/// without `flush()` is lost in a crash.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// A run's data in the embedded store, behind the [`Store`] trait.
+///
+/// Writes are queued to the run's background writer thread (in sync mode,
+/// each is flushed before the call returns); reads flush first, then read
+/// through a connection of their own. In read-only mode there is no
+/// writer, and every write is refused.
+pub struct SqliteStore {
+    dir: PathBuf,
+    run: i64,
+    reader: Connection,
+    /// The path of each field, to find its row when reading.
+    paths: FxHashMap<FieldId, Arc<str>>,
+    queue: Option<Arc<Queue>>,
+    writer: Option<JoinHandle<()>>,
+    sync: bool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("dir", &self.dir)
+            .field("run", &self.run)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// The store of `record` in `dir`; `conn` becomes the writer's.
+    pub(crate) fn start(
+        dir: PathBuf,
+        conn: Connection,
+        record: &RunRecord,
+        mode: Mode,
+        flush_interval: Duration,
+    ) -> Result<SqliteStore, StorageError> {
+        let read_only = mode == Mode::ReadOnly;
+        let reader = if read_only {
+            conn
+        } else {
+            connect(&dir, false)?
+        };
+        let (queue, writer) = if read_only {
+            (None, None)
+        } else {
+            let writer_conn = connect(&dir, false)?;
+            let (queue, handle) =
+                writer::spawn(writer_conn, dir.clone(), record.row, flush_interval)?;
+            (Some(queue), Some(handle))
+        };
+        Ok(SqliteStore {
+            dir,
+            run: record.row,
+            reader,
+            paths: FxHashMap::default(),
+            queue,
+            writer,
+            sync: mode == Mode::Sync,
+        })
+    }
+
+    fn row(&self, field: FieldId) -> Result<i64, StorageError> {
+        let path = self
+            .paths
+            .get(&field)
+            .ok_or_else(|| StorageError::new(format!("field {} is not in the store", field.0)))?;
+        field_row(&self.reader, self.run, path)?
+            .ok_or_else(|| StorageError::new(format!("`{path}` is not in the store")))
+    }
+
+    fn chunks(
+        &self,
+        row: i64,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<codec::Chunk>, StorageError> {
+        let mut stmt = self
+            .reader
+            .prepare_cached(sql)
+            .map_err(|e| sql_error("cannot read series points", e))?;
+        let blobs = stmt
+            .query_map(args, |r| r.get::<_, Vec<u8>>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| sql_error("cannot read series points", e))?;
+        blobs
+            .iter()
+            .map(|blob| {
+                codec::decode(blob).ok_or_else(|| {
+                    StorageError::new(format!(
+                        "a chunk of field row {row} in {} is corrupt",
+                        self.dir.display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn read_blob(&self, sha: &str) -> Result<Arc<[u8]>, StorageError> {
+        let path = blob_path(&self.dir, sha);
+        std::fs::read(&path).map(Arc::from).map_err(|e| {
+            StorageError::with_source(format!("cannot read file {}", path.display()), e)
+        })
+    }
+}
+
+fn points(chunk: codec::Chunk) -> impl Iterator<Item = Point> {
+    let values: Vec<Value> = match chunk.values {
+        Points::Float(v) => v.into_iter().map(Value::Float).collect(),
+        Points::String(v) => v.into_iter().map(Value::String).collect(),
+        Points::File(v) => v.iter().map(|f| Value::File(f.info())).collect(),
+    };
+    chunk
+        .steps
+        .into_iter()
+        .zip(values)
+        .zip(chunk.timestamps)
+        .map(|((step, value), timestamp)| Point {
+            step,
+            value,
+            timestamp,
+        })
+}
+
+impl Store for SqliteStore {
+    fn apply(&mut self, op: Op<'_>) -> Result<(), StorageError> {
+        let command = match op {
+            Op::CreateField {
+                field,
+                path,
+                field_type,
+            } => {
+                let path: Arc<str> = Arc::from(path);
+                self.paths.insert(field, path.clone());
+                Command::CreateField {
+                    field,
+                    path,
+                    field_type,
+                }
+            }
+            Op::Assign { field, value } => Command::Assign {
+                field,
+                value: value.clone(),
+            },
+            Op::Upload { field, file } => Command::Upload {
+                field,
+                file: file.clone(),
+            },
+            Op::AppendFloat {
+                field,
+                step,
+                value,
+                timestamp,
+            } => Command::AppendFloat {
+                field,
+                step,
+                value,
+                timestamp,
+            },
+            Op::AppendString {
+                field,
+                step,
+                value,
+                timestamp,
+            } => Command::AppendString {
+                field,
+                step,
+                value: value.to_owned(),
+                timestamp,
+            },
+            Op::AppendFile {
+                field,
+                step,
+                file,
+                timestamp,
+            } => Command::AppendFile {
+                field,
+                step,
+                file: file.clone(),
+                timestamp,
+            },
+            Op::Clear { field } => Command::Clear { field },
+            Op::AddStrings { field, items } => Command::AddStrings {
+                field,
+                items: items.to_vec(),
+            },
+            Op::RemoveStrings { field, items } => Command::RemoveStrings {
+                field,
+                items: items.to_vec(),
+            },
+            Op::DeleteField { field } => {
+                self.paths.remove(&field);
+                Command::DeleteField { field }
+            }
+        };
+        let Some(queue) = &self.queue else {
+            // Read-only: fields are announced while the run is loaded;
+            // nothing else may arrive (the run refuses writes first).
+            return match command {
+                Command::CreateField { .. } => Ok(()),
+                _ => Err(StorageError::new("the store was opened read-only")),
+            };
+        };
+        queue.push(command)?;
+        if self.sync {
+            queue.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StorageError> {
+        match &self.queue {
+            Some(queue) => queue.flush(),
+            None => Ok(()),
+        }
+    }
+
+    fn close(&mut self) -> Result<(), StorageError> {
+        let flushed = self.flush();
+        if let Some(queue) = self.queue.take() {
+            queue.close();
+            let last = queue.flush();
+            if let Some(writer) = self.writer.take() {
+                if writer.join().is_err() {
+                    return Err(StorageError::new("the run's background writer panicked"));
+                }
+            }
+            flushed?;
+            return last;
+        }
+        flushed
+    }
+
+    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, StorageError> {
+        self.flush()?;
+        let row = self.row(field)?;
+        let chunks = self.chunks(
+            row,
+            "SELECT data FROM chunks WHERE field = ?1 ORDER BY first_step",
+            [row],
+        )?;
+        Ok(chunks.into_iter().flat_map(points).collect())
+    }
+
+    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError> {
+        self.flush()?;
+        let row = self.row(field)?;
+        let chunks = self.chunks(
+            row,
+            "SELECT data FROM chunks WHERE field = ?1 ORDER BY last_step DESC LIMIT 1",
+            [row],
+        )?;
+        Ok(chunks.into_iter().flat_map(points).last())
+    }
+
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError> {
+        self.flush()?;
+        let row = self.row(field)?;
+        let sha = match step {
+            None => self
+                .reader
+                .query_row("SELECT file_sha FROM fields WHERE field = ?1", [row], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
+                .map_err(|e| sql_error("cannot read a file field", e))?,
+            Some(step) => {
+                let chunks = self.chunks(
+                    row,
+                    "SELECT data FROM chunks WHERE field = ?1 AND first_step <= ?2 AND last_step >= ?2",
+                    params![row, step],
+                )?;
+                chunks.into_iter().find_map(|chunk| {
+                    let Points::File(files) = chunk.values else {
+                        return None;
+                    };
+                    let at = chunk.steps.iter().position(|&s| s == step)?;
+                    files.get(at).map(|f| writer::hex(&f.sha256))
+                })
+            }
+        };
+        let sha = sha.ok_or_else(|| StorageError::new("no file is stored there"))?;
+        self.read_blob(&sha)
+    }
+
+    fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
+        let heartbeat: i64 = self
+            .reader
+            .query_row(
+                "SELECT heartbeat_ns FROM runs WHERE run = ?1",
+                [self.run],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_error("cannot load the run", e))?;
+        let mut stmt = self
+            .reader
+            .prepare_cached(
+                "SELECT field, path, type, int_value, text_value, file_size,
+                        (SELECT max(last_step) FROM chunks c WHERE c.field = f.field)
+                 FROM fields f WHERE run = ?1 ORDER BY path",
+            )
+            .map_err(|e| sql_error("cannot load the run", e))?;
+        let rows = stmt
+            .query_map([self.run], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<f64>>(6)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| sql_error("cannot load the run", e))?;
+        drop(stmt);
+        let mut fields = Vec::with_capacity(rows.len());
+        for (row, path, type_name, int_value, text_value, file_size, last_step) in rows {
+            let field_type = FieldType::ALL
+                .into_iter()
+                .find(|t| t.name() == type_name)
+                .ok_or_else(|| {
+                    StorageError::new(format!("`{path}` has an unknown field type {type_name:?}"))
+                })?;
+            // A field created but never assigned (its first write failed)
+            // is left out rather than shown with a made-up value.
+            if field_type.is_atom() && int_value.is_none() && text_value.is_none() {
+                continue;
+            }
+            let corrupt =
+                || StorageError::new(format!("`{path}` ({type_name}) has no value in the store"));
+            let value = match field_type {
+                FieldType::Float => Some(Value::Float(f64::from_bits(
+                    int_value.ok_or_else(corrupt)? as u64,
+                ))),
+                FieldType::Int => Some(Value::Int(int_value.ok_or_else(corrupt)?)),
+                FieldType::Bool => Some(Value::Bool(int_value.ok_or_else(corrupt)? != 0)),
+                FieldType::String => {
+                    let mut text = text_value.clone().ok_or_else(corrupt)?;
+                    if path == "sys/state" {
+                        text = shown_state(Some(&text), heartbeat);
+                    }
+                    Some(Value::String(text))
+                }
+                FieldType::Datetime => Some(Value::Datetime(nanos_to_time(
+                    int_value.ok_or_else(corrupt)?,
+                ))),
+                _ => None,
+            };
+            let file = match (field_type, text_value, file_size) {
+                (FieldType::File, Some(name), Some(size)) => Some(FileInfo {
+                    extension: crate::file::extension_of(&name).to_owned(),
+                    name,
+                    size: size as u64,
+                }),
+                _ => None,
+            };
+            let items = if field_type == FieldType::StringSet {
+                self.reader
+                    .prepare_cached("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")
+                    .and_then(|mut s| {
+                        s.query_map([row], |r| r.get(0))
+                            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+                    })
+                    .map_err(|e| sql_error("cannot load a set", e))?
+            } else {
+                Vec::new()
+            };
+            fields.push(StoredField {
+                path,
+                field_type,
+                value,
+                items,
+                file,
+                last_step,
+            });
+        }
+        Ok(fields)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if self.queue.is_some() {
+            if let Err(err) = self.close() {
+                log::error!("hippocamp: closing the store failed: {err}");
+            }
+        }
+    }
+}

@@ -1,0 +1,638 @@
+//! The background writer: the caller's thread queues checked operations;
+//! one thread per run batches them into SQLite transactions.
+//!
+//! The queue is bounded by [`MAX_QUEUED_BYTES`]: a producer that outruns
+//! the disk waits (back-pressure) instead of growing memory. A batch is
+//! written when [`BATCH_BYTES`] are queued, when `flush()` asks, or when
+//! the flush interval has passed since the oldest queued operation, so a
+//! crash without `flush()` loses at most that interval of data. Errors are
+//! kept for the next `flush()`/`close()` and reported through `log`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+
+use super::codec::{self, Chunk, Points, StoredFile};
+use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
+use crate::error::StorageError;
+use crate::file::FileData;
+use crate::store::FieldId;
+use crate::value::{FieldType, Value};
+
+/// The most bytes of operations queued before a producer waits.
+pub const MAX_QUEUED_BYTES: usize = 32 << 20;
+
+/// Queued bytes that start a batch without waiting for the interval.
+pub const BATCH_BYTES: usize = 4 << 20;
+
+/// The most points in one stored chunk.
+pub const CHUNK_POINTS: usize = 65_536;
+
+/// An operation, owned, on its way to the writer.
+#[derive(Debug)]
+pub(crate) enum Command {
+    CreateField {
+        field: FieldId,
+        path: Arc<str>,
+        field_type: FieldType,
+    },
+    Assign {
+        field: FieldId,
+        value: Value,
+    },
+    Upload {
+        field: FieldId,
+        file: FileData,
+    },
+    AppendFloat {
+        field: FieldId,
+        step: f64,
+        value: f64,
+        timestamp: SystemTime,
+    },
+    AppendString {
+        field: FieldId,
+        step: f64,
+        value: String,
+        timestamp: SystemTime,
+    },
+    AppendFile {
+        field: FieldId,
+        step: f64,
+        file: FileData,
+        timestamp: SystemTime,
+    },
+    Clear {
+        field: FieldId,
+    },
+    AddStrings {
+        field: FieldId,
+        items: Vec<String>,
+    },
+    RemoveStrings {
+        field: FieldId,
+        items: Vec<String>,
+    },
+    DeleteField {
+        field: FieldId,
+    },
+}
+
+impl Command {
+    /// What it holds in memory, roughly: for the queue's bound.
+    fn size(&self) -> usize {
+        std::mem::size_of::<Command>()
+            + match self {
+                Command::CreateField { path, .. } => path.len(),
+                Command::Assign {
+                    value: Value::String(s),
+                    ..
+                } => s.len(),
+                Command::AppendString { value, .. } => value.len(),
+                Command::AddStrings { items, .. } | Command::RemoveStrings { items, .. } => {
+                    items.iter().map(|s| s.len() + 24).sum()
+                }
+                // File bytes are shared with the caller (`Arc`); count
+                // them anyway, since the queue keeps them alive.
+                Command::Upload { file, .. } | Command::AppendFile { file, .. } => file.bytes.len(),
+                _ => 0,
+            }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    commands: Vec<Command>,
+    bytes: usize,
+    /// When the oldest queued command arrived.
+    since: Option<Instant>,
+    /// Commands queued so far, and of those, how many are committed.
+    queued: u64,
+    durable: u64,
+    flush_wanted: bool,
+    closing: bool,
+    writer_gone: bool,
+    error: Option<StorageError>,
+}
+
+/// The queue between a run and its writer thread.
+pub(crate) struct Queue {
+    pending: Mutex<Pending>,
+    /// The writer waits here for work.
+    work: Condvar,
+    /// Producers and flushers wait here for the writer's progress.
+    progress: Condvar,
+    interval: Duration,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a command, waiting while the queue is full.
+    pub(crate) fn push(&self, command: Command) -> Result<(), StorageError> {
+        let size = command.size();
+        let mut pending = self.lock();
+        while pending.bytes >= MAX_QUEUED_BYTES && !pending.writer_gone {
+            self.work.notify_one();
+            pending = self
+                .progress
+                .wait(pending)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        if pending.writer_gone {
+            return Err(gone(&mut pending));
+        }
+        if pending.since.is_none() {
+            pending.since = Some(Instant::now());
+        }
+        pending.commands.push(command);
+        pending.bytes += size;
+        pending.queued += 1;
+        if pending.bytes >= BATCH_BYTES && pending.bytes - size < BATCH_BYTES {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits until everything queued before is committed; returns the
+    /// first background error since the last flush.
+    pub(crate) fn flush(&self) -> Result<(), StorageError> {
+        let mut pending = self.lock();
+        let target = pending.queued;
+        if pending.durable < target {
+            pending.flush_wanted = true;
+            self.work.notify_one();
+            while pending.durable < target && !pending.writer_gone {
+                pending = self
+                    .progress
+                    .wait(pending)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        if let Some(err) = pending.error.take() {
+            return Err(err);
+        }
+        if pending.durable < target {
+            return Err(gone(&mut pending));
+        }
+        Ok(())
+    }
+
+    /// Asks the writer to finish what is queued and stop.
+    pub(crate) fn close(&self) {
+        let mut pending = self.lock();
+        pending.closing = true;
+        self.work.notify_one();
+    }
+}
+
+fn gone(pending: &mut Pending) -> StorageError {
+    pending
+        .error
+        .take()
+        .unwrap_or_else(|| StorageError::new("the run's background writer has stopped"))
+}
+
+/// Marks the writer gone however its thread ends, so nobody waits forever.
+struct GoneGuard(Arc<Queue>);
+
+impl Drop for GoneGuard {
+    fn drop(&mut self) {
+        let mut pending = self.0.lock();
+        pending.writer_gone = true;
+        if std::thread::panicking() && pending.error.is_none() {
+            pending.error = Some(StorageError::new("the run's background writer panicked"));
+        }
+        self.0.progress.notify_all();
+    }
+}
+
+/// Starts the writer thread of a run on its own connection.
+pub(crate) fn spawn(
+    conn: Connection,
+    dir: PathBuf,
+    run: i64,
+    interval: Duration,
+) -> Result<(Arc<Queue>, std::thread::JoinHandle<()>), StorageError> {
+    let queue = Arc::new(Queue {
+        pending: Mutex::new(Pending::default()),
+        work: Condvar::new(),
+        progress: Condvar::new(),
+        interval,
+    });
+    let thread_queue = queue.clone();
+    let handle = std::thread::Builder::new()
+        .name(format!("hippocamp-writer-{run}"))
+        .spawn(move || {
+            let guard = GoneGuard(thread_queue);
+            let mut writer = Writer {
+                conn,
+                dir,
+                run,
+                fields: FxHashMap::default(),
+            };
+            writer.run(&guard.0);
+        })
+        .map_err(|e| StorageError::with_source("cannot start the background writer", e))?;
+    Ok((queue, handle))
+}
+
+struct WriterField {
+    row: i64,
+    field_type: FieldType,
+    chunk: Option<Chunk>,
+}
+
+struct Writer {
+    conn: Connection,
+    dir: PathBuf,
+    run: i64,
+    fields: FxHashMap<FieldId, WriterField>,
+}
+
+impl Writer {
+    fn run(&mut self, queue: &Queue) {
+        let mut last_heartbeat = Instant::now();
+        loop {
+            let (batch, queued, closing) = {
+                let mut pending = queue.lock();
+                loop {
+                    if pending.closing || pending.flush_wanted || pending.bytes >= BATCH_BYTES {
+                        break;
+                    }
+                    let now = Instant::now();
+                    let heartbeat_at = last_heartbeat + HEARTBEAT_INTERVAL;
+                    let flush_at = pending.since.map(|since| since + queue.interval);
+                    if now >= heartbeat_at || flush_at.is_some_and(|at| now >= at) {
+                        break;
+                    }
+                    let wake_at = flush_at.map_or(heartbeat_at, |at| at.min(heartbeat_at));
+                    pending = queue
+                        .work
+                        .wait_timeout(pending, wake_at - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                pending.flush_wanted = false;
+                pending.since = None;
+                pending.bytes = 0;
+                let batch = std::mem::take(&mut pending.commands);
+                (batch, pending.queued, pending.closing)
+            };
+            // Producers held back by a full queue may go on.
+            queue.progress.notify_all();
+            let heartbeat = last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL;
+            let result = if batch.is_empty() && !heartbeat {
+                Ok(())
+            } else {
+                self.write_batch(batch, heartbeat)
+            };
+            if heartbeat {
+                last_heartbeat = Instant::now();
+            }
+            let mut pending = queue.lock();
+            if let Err(err) = result {
+                log::error!("hippocamp: writing run data failed: {err}");
+                if pending.error.is_none() {
+                    pending.error = Some(err);
+                }
+            }
+            pending.durable = queued;
+            queue.progress.notify_all();
+            if closing && pending.commands.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Writes one batch in one transaction.
+    fn write_batch(&mut self, batch: Vec<Command>, heartbeat: bool) -> Result<(), StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error("cannot start a write", e))?;
+        let mut created = Vec::new();
+        let result = (|| {
+            for command in batch {
+                apply(
+                    &tx,
+                    &self.dir,
+                    self.run,
+                    &mut self.fields,
+                    &mut created,
+                    command,
+                )?;
+            }
+            for field in self.fields.values_mut() {
+                if let Some(chunk) = field.chunk.take() {
+                    write_chunk(&tx, field.row, &chunk)?;
+                }
+            }
+            if heartbeat {
+                tx.execute(
+                    "UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2",
+                    params![time_to_nanos(SystemTime::now()), self.run],
+                )
+                .map_err(|e| sql_error("cannot record the heartbeat", e))?;
+            }
+            Ok(())
+        })();
+        let result = result.and_then(|()| {
+            tx.commit()
+                .map_err(|e| sql_error("cannot commit a write", e))
+        });
+        if result.is_err() {
+            // The transaction rolled back: fields it created do not exist,
+            // and points it held are lost (the error says so).
+            for field in created {
+                self.fields.remove(&field);
+            }
+            for field in self.fields.values_mut() {
+                field.chunk = None;
+            }
+        }
+        result
+    }
+}
+
+fn unknown(field: FieldId) -> StorageError {
+    StorageError::new(format!(
+        "field {} was not created in the store (an earlier write failed)",
+        field.0
+    ))
+}
+
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    dir: &Path,
+    run: i64,
+    fields: &mut FxHashMap<FieldId, WriterField>,
+    created: &mut Vec<FieldId>,
+    command: Command,
+) -> Result<(), StorageError> {
+    let row_of = |fields: &FxHashMap<FieldId, WriterField>, field: FieldId| {
+        fields
+            .get(&field)
+            .map(|f| f.row)
+            .ok_or_else(|| unknown(field))
+    };
+    match command {
+        Command::CreateField {
+            field,
+            path,
+            field_type,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO fields (run, path, type) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run, path) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![run, &*path, field_type.name()]))
+            .map_err(|e| sql_error("cannot create a field", e))?;
+            let (row, stored_type): (i64, String) = tx
+                .prepare_cached("SELECT field, type FROM fields WHERE run = ?1 AND path = ?2")
+                .and_then(|mut s| s.query_row(params![run, &*path], |r| Ok((r.get(0)?, r.get(1)?))))
+                .map_err(|e| sql_error("cannot create a field", e))?;
+            if stored_type != field_type.name() {
+                return Err(StorageError::new(format!(
+                    "`{path}` is already a {stored_type} in the store (written by another process)"
+                )));
+            }
+            fields.insert(
+                field,
+                WriterField {
+                    row,
+                    field_type,
+                    chunk: None,
+                },
+            );
+            created.push(field);
+        }
+        Command::Assign { field, value } => {
+            let row = row_of(fields, field)?;
+            let (int_value, text_value) = encode_atom(&value);
+            tx.prepare_cached("UPDATE fields SET int_value = ?1, text_value = ?2 WHERE field = ?3")
+                .and_then(|mut s| s.execute(params![int_value, text_value, row]))
+                .map_err(|e| sql_error("cannot write a value", e))?;
+        }
+        Command::Upload { field, file } => {
+            let row = row_of(fields, field)?;
+            let sha = store_blob(dir, &file.bytes)?;
+            tx.prepare_cached(
+                "UPDATE fields SET text_value = ?1, file_sha = ?2, file_size = ?3 WHERE field = ?4",
+            )
+            .and_then(|mut s| {
+                s.execute(params![file.name, hex(&sha), file.bytes.len() as i64, row])
+            })
+            .map_err(|e| sql_error("cannot write a file", e))?;
+        }
+        Command::AppendFloat {
+            field,
+            step,
+            value,
+            timestamp,
+        } => push_point(tx, fields, field, step, timestamp, |points| match points {
+            Points::Float(v) => {
+                v.push(value);
+                true
+            }
+            _ => false,
+        })?,
+        Command::AppendString {
+            field,
+            step,
+            value,
+            timestamp,
+        } => {
+            let mut value = Some(value);
+            push_point(tx, fields, field, step, timestamp, |points| match points {
+                Points::String(v) => {
+                    v.extend(value.take());
+                    true
+                }
+                _ => false,
+            })?
+        }
+        Command::AppendFile {
+            field,
+            step,
+            file,
+            timestamp,
+        } => {
+            let stored = StoredFile {
+                sha256: store_blob(dir, &file.bytes)?,
+                name: file.name,
+                size: file.bytes.len() as u64,
+            };
+            let mut stored = Some(stored);
+            push_point(tx, fields, field, step, timestamp, |points| match points {
+                Points::File(v) => {
+                    v.extend(stored.take());
+                    true
+                }
+                _ => false,
+            })?
+        }
+        Command::Clear { field } => {
+            let state = fields.get_mut(&field).ok_or_else(|| unknown(field))?;
+            state.chunk = None;
+            tx.prepare_cached("DELETE FROM chunks WHERE field = ?1")
+                .and_then(|mut s| s.execute([state.row]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM set_items WHERE field = ?1"))
+                .and_then(|mut s| s.execute([state.row]))
+                .map_err(|e| sql_error("cannot clear a field", e))?;
+        }
+        Command::AddStrings { field, items } => {
+            let row = row_of(fields, field)?;
+            let mut stmt = tx
+                .prepare_cached("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
+                .map_err(|e| sql_error("cannot add to a set", e))?;
+            for item in &items {
+                stmt.execute(params![row, item])
+                    .map_err(|e| sql_error("cannot add to a set", e))?;
+            }
+        }
+        Command::RemoveStrings { field, items } => {
+            let row = row_of(fields, field)?;
+            let mut stmt = tx
+                .prepare_cached("DELETE FROM set_items WHERE field = ?1 AND item = ?2")
+                .map_err(|e| sql_error("cannot remove from a set", e))?;
+            for item in &items {
+                stmt.execute(params![row, item])
+                    .map_err(|e| sql_error("cannot remove from a set", e))?;
+            }
+        }
+        Command::DeleteField { field } => {
+            let state = fields.remove(&field).ok_or_else(|| unknown(field))?;
+            tx.prepare_cached("DELETE FROM fields WHERE field = ?1")
+                .and_then(|mut s| s.execute([state.row]))
+                .map_err(|e| sql_error("cannot delete a field", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a point to the field's open chunk, writing the chunk when full.
+fn push_point(
+    tx: &rusqlite::Transaction<'_>,
+    fields: &mut FxHashMap<FieldId, WriterField>,
+    field: FieldId,
+    step: f64,
+    timestamp: SystemTime,
+    push_value: impl FnOnce(&mut Points) -> bool,
+) -> Result<(), StorageError> {
+    let state = fields.get_mut(&field).ok_or_else(|| unknown(field))?;
+    let field_type = state.field_type;
+    let chunk = state.chunk.get_or_insert_with(|| Chunk {
+        steps: Vec::new(),
+        values: match field_type {
+            FieldType::StringSeries => Points::String(Vec::new()),
+            FieldType::FileSeries => Points::File(Vec::new()),
+            _ => Points::Float(Vec::new()),
+        },
+        timestamps: Vec::new(),
+    });
+    if !push_value(&mut chunk.values) {
+        return Err(StorageError::new(format!(
+            "field {} is a {field_type}, not the series this point belongs to",
+            field.0
+        )));
+    }
+    chunk.steps.push(step);
+    chunk.timestamps.push(timestamp);
+    if chunk.steps.len() >= CHUNK_POINTS {
+        let full = state.chunk.take().expect("the chunk was just filled");
+        write_chunk(tx, state.row, &full)?;
+    }
+    Ok(())
+}
+
+fn write_chunk(
+    tx: &rusqlite::Transaction<'_>,
+    row: i64,
+    chunk: &Chunk,
+) -> Result<(), StorageError> {
+    let (Some(&first), Some(&last)) = (chunk.steps.first(), chunk.steps.last()) else {
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "INSERT INTO chunks (field, first_step, last_step, count, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            row,
+            first,
+            last,
+            chunk.steps.len() as i64,
+            codec::encode(chunk)
+        ])
+    })
+    .map_err(|e| sql_error("cannot write series points", e))?;
+    Ok(())
+}
+
+/// An atom as the `int_value`/`text_value` pair of its row. Floats are
+/// stored as their bits, so NaN survives (SQLite stores a NaN REAL as NULL).
+pub(crate) fn encode_atom(value: &Value) -> (Option<i64>, Option<&str>) {
+    match value {
+        Value::Float(x) => (Some(x.to_bits() as i64), None),
+        Value::Int(x) => (Some(*x), None),
+        Value::Bool(x) => (Some(i64::from(*x)), None),
+        Value::String(s) => (None, Some(s.as_str())),
+        Value::Datetime(t) => (Some(time_to_nanos(*t)), None),
+        _ => (None, None),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where the blob with this hex SHA-256 lives.
+pub(crate) fn blob_path(dir: &Path, sha_hex: &str) -> PathBuf {
+    dir.join(FILES_DIR)
+        .join(&sha_hex[..2.min(sha_hex.len())])
+        .join(sha_hex)
+}
+
+/// Stores bytes under their SHA-256 (once: equal contents share a blob),
+/// durably, before the row that refers to them commits.
+fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
+    let sha: [u8; 32] = Sha256::digest(bytes).into();
+    let name = hex(&sha);
+    let path = blob_path(dir, &name);
+    if path.exists() {
+        return Ok(sha);
+    }
+    let io = |e: std::io::Error| {
+        StorageError::with_source(format!("cannot store file {}", path.display()), e)
+    };
+    let folder = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(folder).map_err(io)?;
+    // Write aside, then rename: a reader never sees half a blob.
+    let tmp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    Ok(sha)
+}
+
+/// The row of `path` in `run`, if it exists.
+pub(crate) fn field_row(
+    conn: &Connection,
+    run: i64,
+    path: &str,
+) -> Result<Option<i64>, StorageError> {
+    conn.prepare_cached("SELECT field FROM fields WHERE run = ?1 AND path = ?2")
+        .and_then(|mut s| s.query_row(params![run, path], |r| r.get(0)).optional())
+        .map_err(|e| sql_error("cannot find a field", e))
+}

@@ -1,0 +1,462 @@
+//! The embedded store: what a run logs is on disk and reads back exactly.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use hippocamp_core::sqlite::Repository;
+use hippocamp_core::{Error, FieldType, File, Mode, ReadOnlyReason, Run, Value};
+
+fn start(dir: &Path, project: &str) -> Run {
+    Run::builder()
+        .project(project)
+        .dir(dir)
+        .start()
+        .expect("a run starts in a fresh store")
+}
+
+fn open(dir: &Path, id: &str, mode: Mode) -> Run {
+    Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .mode(mode)
+        .start()
+        .expect("the run opens")
+}
+
+#[test]
+fn a_run_reads_back_exactly_after_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .project("mnist")
+        .name("baseline")
+        .tags(["cnn", "base"])
+        .dir(dir.path())
+        .start()
+        .unwrap();
+    let id = run.id().to_owned();
+    run.at("params/lr").assign(0.005).unwrap();
+    run.at("params/nan").assign(f64::NAN).unwrap();
+    run.at("params/epochs").assign(20).unwrap();
+    run.at("params/ok").assign(true).unwrap();
+    run.at("params/name").assign("adam").unwrap();
+    let weird = [
+        0.5,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        f64::from_bits(0x7ff8_0000_dead_beef),
+    ];
+    for v in weird {
+        run.at("train/loss").append(v).unwrap();
+    }
+    run.at("eval/acc").append_at(10, 0.5).unwrap();
+    run.at("eval/acc").append_at(20.5, 0.75).unwrap();
+    run.at("log").append("epoch 1").unwrap();
+    run.at("model")
+        .assign(File::from_bytes(b"weights".to_vec(), "w.bin"))
+        .unwrap();
+    run.at("images")
+        .append(File::from_bytes(b"png-0".to_vec(), "0.png"))
+        .unwrap();
+    run.at("images")
+        .append(File::from_bytes(b"png-1".to_vec(), "1.png"))
+        .unwrap();
+    run.close().unwrap();
+    let expected = run.structure().unwrap().to_string();
+    drop(run);
+
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    assert_eq!(back.structure().unwrap().to_string(), expected);
+    assert_eq!(back.at("params/lr").fetch().unwrap(), Value::Float(0.005));
+    let Value::Float(nan) = back.at("params/nan").fetch().unwrap() else {
+        panic!()
+    };
+    assert!(nan.is_nan());
+    let points = back.at("train/loss").fetch_values().unwrap();
+    let bits: Vec<u64> = points
+        .iter()
+        .map(|p| match p.value {
+            Value::Float(x) => x.to_bits(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(bits, weird.map(f64::to_bits));
+    assert_eq!(
+        points.iter().map(|p| p.step).collect::<Vec<_>>(),
+        [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    );
+    let eval: Vec<f64> = back
+        .at("eval/acc")
+        .fetch_values()
+        .unwrap()
+        .iter()
+        .map(|p| p.step)
+        .collect();
+    assert_eq!(eval, [10.0, 20.5]);
+    assert_eq!(
+        back.at("log").fetch_last().unwrap().value,
+        Value::String("epoch 1".into())
+    );
+    assert_eq!(back.at("model").download().unwrap(), b"weights");
+    assert_eq!(back.at("images").download_at(0).unwrap(), b"png-0");
+    assert_eq!(back.at("images").download().unwrap(), b"png-1");
+    let tags: BTreeSet<String> = back.at("sys/tags").fetch().unwrap().try_into().unwrap();
+    assert_eq!(
+        tags,
+        BTreeSet::from(["base".to_string(), "cnn".to_string()])
+    );
+    assert_eq!(
+        back.at("sys/state").fetch().unwrap(),
+        Value::String("finished".into())
+    );
+    assert_eq!(
+        back.at("sys/name").fetch().unwrap(),
+        Value::String("baseline".into())
+    );
+}
+
+#[test]
+fn timestamps_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    let handler = run.at("loss");
+    let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 123_456_789);
+    hippocamp_core::Appendable::append_at(
+        &1.0,
+        &handler,
+        "",
+        &hippocamp_core::LogOptions::new().timestamp(t),
+    )
+    .unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    assert_eq!(back.at("loss").fetch_last().unwrap().timestamp, t);
+}
+
+#[test]
+fn runs_are_numbered_per_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = ["mnist", "mnist", "cifar", "mnist"]
+        .iter()
+        .map(|p| {
+            let run = start(dir.path(), p);
+            run.close().unwrap();
+            run.id().to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["MNIST-1", "MNIST-2", "CIFAR-1", "MNIST-3"]);
+}
+
+#[test]
+fn resume_continues_steps_and_keeps_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .dir(dir.path())
+        .run_id("ddp-42")
+        .start()
+        .unwrap();
+    run.at("loss").extend([0.9, 0.8, 0.7]).unwrap();
+    run.at("lr").assign(0.1).unwrap();
+    run.at("tags").add(["a"]).unwrap();
+    run.close().unwrap();
+    drop(run);
+
+    let run = Run::builder()
+        .dir(dir.path())
+        .run_id("ddp-42")
+        .start()
+        .unwrap();
+    assert_eq!(run.id(), "ddp-42");
+    run.at("loss").append(0.6).unwrap();
+    assert_eq!(run.at("loss").fetch_last().unwrap().step, 3.0);
+    assert!(matches!(
+        run.at("loss").append_at(2, 0.1),
+        Err(Error::StepNotIncreasing { last, .. }) if last == 3.0
+    ));
+    assert!(matches!(
+        run.at("lr").assign("x"),
+        Err(Error::TypeMismatch {
+            field_type: FieldType::Float,
+            ..
+        })
+    ));
+    assert!(matches!(
+        run.at("lr/x").assign(1),
+        Err(Error::NamespaceConflict { .. })
+    ));
+    assert_eq!(
+        run.at("sys/state").fetch().unwrap(),
+        Value::String("running".into())
+    );
+    run.at("tags").add(["b"]).unwrap();
+    run.close().unwrap();
+    drop(run);
+
+    let back = open(dir.path(), "ddp-42", Mode::ReadOnly);
+    let steps: Vec<f64> = back
+        .at("loss")
+        .fetch_values()
+        .unwrap()
+        .iter()
+        .map(|p| p.step)
+        .collect();
+    assert_eq!(steps, [0.0, 1.0, 2.0, 3.0]);
+    let tags: BTreeSet<String> = back.at("tags").fetch().unwrap().try_into().unwrap();
+    assert_eq!(tags.len(), 2);
+}
+
+#[test]
+fn read_only_refuses_writes_naming_the_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("x").assign(1).unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    match back.at("x").assign(2) {
+        Err(Error::ReadOnly {
+            path,
+            reason: ReadOnlyReason::ReadOnlyMode,
+        }) => assert_eq!(path, "x"),
+        other => panic!("{other:?}"),
+    }
+    assert!(back.at("y").append(1.0).is_err());
+    assert_eq!(back.at("x").fetch().unwrap(), Value::Int(1));
+}
+
+#[test]
+fn read_only_needs_an_existing_run() {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir.path(), "p").close().unwrap();
+    assert!(matches!(
+        Run::builder()
+            .dir(dir.path())
+            .run_id("P-9")
+            .mode(Mode::ReadOnly)
+            .start(),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        Run::builder().dir(dir.path()).mode(Mode::ReadOnly).start(),
+        Err(Error::Storage(_))
+    ));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Run::builder()
+            .dir(empty.path())
+            .run_id("P-1")
+            .mode(Mode::ReadOnly)
+            .start(),
+        Err(Error::Storage(_))
+    ));
+}
+
+#[test]
+fn sync_mode_is_durable_at_each_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .dir(dir.path())
+        .mode(Mode::Sync)
+        .start()
+        .unwrap();
+    run.at("loss").append(0.5).unwrap();
+    // A reader with its own connection sees it without any flush.
+    let reader = open(dir.path(), run.id(), Mode::ReadOnly);
+    assert_eq!(reader.at("loss").fetch_values().unwrap().len(), 1);
+    run.at("loss").append(0.4).unwrap();
+    assert_eq!(reader.at("loss").fetch_values().unwrap().len(), 2);
+}
+
+#[test]
+fn a_reader_sees_what_a_writer_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("a").assign(1).unwrap();
+    run.flush().unwrap();
+    let reader = open(dir.path(), run.id(), Mode::ReadOnly);
+    assert_eq!(
+        reader.at("sys/state").fetch().unwrap(),
+        Value::String("running".into())
+    );
+    run.at("b/c").append(1.0).unwrap();
+    run.flush().unwrap();
+    assert_eq!(
+        reader.at("b").field_type().unwrap(),
+        Some(FieldType::Namespace)
+    );
+    assert_eq!(reader.at("b/c").fetch_values().unwrap().len(), 1);
+}
+
+#[test]
+fn deleted_namespaces_are_gone_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("tmp/x").append(1.0).unwrap();
+    run.at("tmp").delete().unwrap();
+    run.at("tmp").assign("now a string").unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    assert_eq!(
+        back.at("tmp").fetch().unwrap(),
+        Value::String("now a string".into())
+    );
+}
+
+#[test]
+fn clear_removes_stored_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("s").extend([1.0, 2.0]).unwrap();
+    run.flush().unwrap();
+    run.at("s").clear().unwrap();
+    run.at("s").append(3.0).unwrap();
+    let points = run.at("s").fetch_values().unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].step, 0.0);
+}
+
+#[test]
+fn equal_files_share_one_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("a").upload_bytes(b"same".to_vec(), "a.txt").unwrap();
+    run.at("b").upload_bytes(b"same".to_vec(), "b.txt").unwrap();
+    run.close().unwrap();
+    let blobs: usize = walk(&dir.path().join("files"));
+    assert_eq!(blobs, 1);
+}
+
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn the_repository_lists_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Run::builder()
+        .project("mnist")
+        .name("a")
+        .tags(["x"])
+        .dir(dir.path())
+        .start()
+        .unwrap();
+    a.close().unwrap();
+    let b = Run::builder()
+        .project("mnist")
+        .name("b")
+        .dir(dir.path())
+        .start()
+        .unwrap();
+    b.set_failed(true).unwrap();
+    b.flush().unwrap();
+    let runs = Repository::open(dir.path()).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (
+            runs[0].id.as_str(),
+            runs[0].name.as_str(),
+            runs[0].state.as_str()
+        ),
+        ("MNIST-1", "a", "finished")
+    );
+    assert_eq!(runs[0].tags, ["x"]);
+    assert_eq!((runs[1].state.as_str(), runs[1].failed), ("running", true));
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hippocamp.db"),
+        b"this is not sqlite, just some text that is long enough",
+    )
+    .unwrap();
+    for mode in [Mode::Async, Mode::ReadOnly] {
+        match Run::builder()
+            .dir(dir.path())
+            .run_id("X-1")
+            .mode(mode)
+            .start()
+        {
+            Err(Error::Storage(e)) => assert!(e.to_string().contains("storage error"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(Repository::open(dir.path()).is_err());
+}
+
+#[test]
+fn another_sqlite_database_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.close().unwrap();
+    drop(run);
+    let other = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("hippocamp.db"),
+        other.path().join("hippocamp.db"),
+    )
+    .unwrap();
+    // Same file, but claim a newer schema: refused, never misread.
+    {
+        let conn = rusqlite_conn(&other.path().join("hippocamp.db"));
+        conn.execute(
+            "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    }
+    match Run::builder().dir(other.path()).start() {
+        Err(Error::Storage(e)) => assert!(e.to_string().contains("newer"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    {
+        let conn = rusqlite_conn(&other.path().join("hippocamp.db"));
+        conn.execute("DROP TABLE meta", []).unwrap();
+    }
+    match Run::builder().dir(other.path()).start() {
+        Err(Error::Storage(e)) => assert!(e.to_string().contains("not a hippocamp store"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_truncated_store_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("x").extend((0..1000).map(f64::from)).unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    drop(run);
+    let db = dir.path().join("hippocamp.db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..(len / 3) as usize]).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("hippocamp.db-wal"));
+    let result = Run::builder()
+        .dir(dir.path())
+        .run_id(&id)
+        .mode(Mode::ReadOnly)
+        .start();
+    if let Ok(run) = result {
+        // Whatever survived must come back as an error or data, never a panic.
+        let _ = run.at("x").fetch_values();
+    }
+}
+
+fn rusqlite_conn(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
