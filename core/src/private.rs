@@ -13,6 +13,7 @@ pub use crate::typed::TypedPath;
 pub use std::borrow::Cow as CowStr;
 pub use std::clone::Clone;
 pub use std::default::Default;
+pub use std::fmt::{Debug, Formatter, Result as FmtResult};
 pub use std::format;
 pub use std::marker::PhantomData;
 pub use std::result::Result::{Err, Ok};

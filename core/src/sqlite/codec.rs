@@ -11,7 +11,9 @@
 //! u8   steps: 0 = count × f64, 1 = arithmetic: first f64, delta f64
 //! ...  values: float: count × f64 bits; string: count × (u32 len, UTF-8);
 //!      file: count × (32-byte SHA-256, u32 name len, name, u64 size)
-//! i64  first timestamp (ns since the Unix epoch), then count-1 × i64 deltas
+//! var  timestamps: ns since the Unix epoch, the first one, then the
+//!      difference to the one before, each a zigzag varint (a point logged
+//!      in the same clock tick as the last costs one byte)
 //! ```
 //!
 //! Floats are stored as their bits, so NaN payloads, ±Inf and -0.0 come
@@ -20,6 +22,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::value::FileInfo;
+
+use integer_encoding::VarInt;
 
 pub(crate) const FORMAT: u8 = 1;
 
@@ -153,7 +157,9 @@ pub(crate) fn encode(chunk: &Chunk) -> Vec<u8> {
         } else {
             nanos.wrapping_sub(previous)
         };
-        out.extend_from_slice(&written.to_le_bytes());
+        let mut buf = [0u8; 10];
+        let len = written.encode_var(&mut buf);
+        out.extend_from_slice(&buf[..len]);
         previous = nanos;
     }
     out
@@ -186,8 +192,10 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> Option<f64> {
         Some(f64::from_bits(self.u64()?))
     }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.array()?))
+    fn varint(&mut self) -> Option<i64> {
+        let (value, len) = i64::decode_var(self.0)?;
+        self.0 = &self.0[len..];
+        Some(value)
     }
     fn string(&mut self) -> Option<String> {
         let len = self.u32()? as usize;
@@ -204,9 +212,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Chunk> {
     }
     let kind = r.u8()?;
     let count = r.u32()? as usize;
-    // Every point takes at least 8 bytes (its timestamp): a count larger
+    // Every point takes at least one byte (its timestamp): a count larger
     // than the blob allows is corruption, not a reason to allocate.
-    if count > bytes.len() / 8 + 1 {
+    if count > bytes.len() {
         return None;
     }
     let steps = match r.u8()? {
@@ -237,7 +245,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Chunk> {
     let mut timestamps = Vec::with_capacity(count);
     let mut previous = 0i64;
     for i in 0..count {
-        let read = r.i64()?;
+        let read = r.varint()?;
         let nanos = if i == 0 {
             read
         } else {
@@ -290,10 +298,11 @@ mod tests {
         assert_eq!(bits(read), bits(&values));
         assert_eq!(back.steps, chunk.steps);
         assert_eq!(back.timestamps, chunk.timestamps);
-        // Arithmetic steps take 16 bytes, not 8 per point.
+        // Arithmetic steps take 16 bytes, not 8 per point; of the
+        // timestamps (7 ns apart) the first takes 9 bytes, the others 1.
         assert_eq!(
             bytes.len(),
-            2 + 4 + 1 + 16 + 8 * values.len() + 8 * values.len()
+            2 + 4 + 1 + 16 + 8 * values.len() + 9 + (values.len() - 1)
         );
     }
 

@@ -323,6 +323,14 @@ pub(crate) fn open_or_create_run(
         .map_err(|e| sql_error("cannot start a run", e))?;
     if let Some(id) = id {
         if let Some(record) = find(&tx, id)? {
+            // Resumed: alive from now on. Without this a run resumed after
+            // a crash (or long after it finished) shows as crashed until
+            // the writer's first heartbeat, HEARTBEAT_INTERVAL later.
+            tx.execute(
+                "UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2",
+                rusqlite::params![time_to_nanos(SystemTime::now()), record.row],
+            )
+            .map_err(|e| sql_error("cannot resume the run", e))?;
             tx.commit()
                 .map_err(|e| sql_error("cannot start a run", e))?;
             return Ok(record);

@@ -107,6 +107,9 @@ impl Command {
 #[derive(Default)]
 struct Pending {
     commands: Vec<Command>,
+    /// The last batch's buffer, emptied, for the next batch: the queue
+    /// does not regrow (and page-fault) a large vector every batch.
+    spare: Vec<Command>,
     bytes: usize,
     /// When the oldest queued command arrived.
     since: Option<Instant>,
@@ -260,7 +263,7 @@ impl Writer {
     fn run(&mut self, queue: &Queue) {
         let mut last_heartbeat = Instant::now();
         loop {
-            let (batch, queued, closing) = {
+            let (mut batch, queued, closing) = {
                 let mut pending = queue.lock();
                 loop {
                     if pending.closing || pending.flush_wanted || pending.bytes >= BATCH_BYTES {
@@ -282,7 +285,8 @@ impl Writer {
                 pending.flush_wanted = false;
                 pending.since = None;
                 pending.bytes = 0;
-                let batch = std::mem::take(&mut pending.commands);
+                let spare = std::mem::take(&mut pending.spare);
+                let batch = std::mem::replace(&mut pending.commands, spare);
                 (batch, pending.queued, pending.closing)
             };
             // Producers held back by a full queue may go on.
@@ -291,7 +295,7 @@ impl Writer {
             let result = if batch.is_empty() && !heartbeat {
                 Ok(())
             } else {
-                self.write_batch(batch, heartbeat)
+                self.write_batch(&mut batch, heartbeat)
             };
             if heartbeat {
                 last_heartbeat = Instant::now();
@@ -304,6 +308,10 @@ impl Writer {
                 }
             }
             pending.durable = queued;
+            batch.clear();
+            if pending.spare.capacity() < batch.capacity() {
+                pending.spare = batch;
+            }
             queue.progress.notify_all();
             if closing && pending.commands.is_empty() {
                 return;
@@ -311,15 +319,19 @@ impl Writer {
         }
     }
 
-    /// Writes one batch in one transaction.
-    fn write_batch(&mut self, batch: Vec<Command>, heartbeat: bool) -> Result<(), StorageError> {
+    /// Writes one batch in one transaction, emptying it.
+    fn write_batch(
+        &mut self,
+        batch: &mut Vec<Command>,
+        heartbeat: bool,
+    ) -> Result<(), StorageError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error("cannot start a write", e))?;
         let mut created = Vec::new();
         let result = (|| {
-            for command in batch {
+            for command in batch.drain(..) {
                 apply(
                     &tx,
                     &self.dir,

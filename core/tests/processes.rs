@@ -1,0 +1,728 @@
+//! Several processes and threads on one store, and crashes: nothing
+//! flushed is lost, ordinary contention never surfaces as "database is
+//! locked", and a run whose process died shows as crashed.
+//!
+//! Child processes are this test binary run again: the parent starts
+//! `current_exe() --exact child_… --nocapture --test-threads=1` with
+//! [`CHILD_ENV`] naming the child, and reads the lines it prints. The
+//! `child_…` functions are helpers, not tests: without [`CHILD_ENV`] (an
+//! ordinary `cargo test`) they return at once and pass trivially.
+
+use std::io::{BufRead, BufReader, Lines, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hippocamp_core::sqlite::{Repository, CRASH_AFTER, DATABASE_FILE};
+use hippocamp_core::{Error, FieldType, Mode, Point, Run, Value};
+
+/// Names the child function a child process is to run.
+const CHILD_ENV: &str = "HIPPOCAMP_TEST_CHILD";
+/// The store's directory, for a child.
+const DIR_ENV: &str = "HIPPOCAMP_TEST_DIR";
+/// The run a child logs to, if it is given one.
+const RUN_ENV: &str = "HIPPOCAMP_TEST_RUN_ID";
+/// The child's number among its siblings.
+const WORKER_ENV: &str = "HIPPOCAMP_TEST_WORKER";
+
+/// A child's settings, when this process is the child `name`.
+struct ChildEnv {
+    dir: PathBuf,
+    run_id: Option<String>,
+    worker: usize,
+}
+
+/// `Some` only in a child process started to run `name`.
+fn child_env(name: &str) -> Option<ChildEnv> {
+    if std::env::var(CHILD_ENV).ok()? != name {
+        return None;
+    }
+    Some(ChildEnv {
+        dir: std::env::var_os(DIR_ENV)
+            .map(PathBuf::from)
+            .expect("a child is given its store"),
+        run_id: std::env::var(RUN_ENV).ok(),
+        worker: std::env::var(WORKER_ENV)
+            .ok()
+            .map_or(0, |w| w.parse().expect("a worker number")),
+    })
+}
+
+/// Waits for the parent's go (one line on stdin), so that siblings start
+/// at the same moment.
+fn wait_for_go() {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).expect("stdin");
+}
+
+/// Marks a child's messages to its parent.
+const MARK: &str = "@@ ";
+
+/// Tells the parent something: one line on stdout. (The test harness
+/// prints `test child_… ... ` without a line break before the test's own
+/// output, so messages are found by their mark, not at a line's start.)
+fn say(message: impl std::fmt::Display) {
+    println!("{MARK}{message}");
+}
+
+/// The rest of `line` after a message mark and `prefix`.
+fn message(line: &str, prefix: &str) -> Option<String> {
+    let at = line.find(MARK)?;
+    let rest = line[at + MARK.len()..].strip_prefix(prefix)?;
+    Some(rest.trim().to_owned())
+}
+
+/// A child process, killed if the test fails before it ends.
+struct Proc {
+    name: String,
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+/// What a finished child did.
+struct Exit {
+    status: ExitStatus,
+    /// The lines it printed after those already read.
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+impl Exit {
+    /// Asserts the child ran without any error.
+    fn assert_ok(&self, name: &str) {
+        assert!(
+            self.status.success(),
+            "child {name} failed ({}):\n{}\n{}",
+            self.status,
+            self.stdout.join("\n"),
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("locked") && !self.stdout.iter().any(|l| l.contains("locked")),
+            "child {name} met a locked database:\n{}",
+            self.stderr
+        );
+    }
+}
+
+fn spawn_child(name: &str, dir: &Path, run_id: Option<&str>, worker: usize) -> Proc {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+    command
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name)
+        .env(DIR_ENV, dir)
+        .env(WORKER_ENV, worker.to_string())
+        .env_remove(RUN_ENV)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(id) = run_id {
+        command.env(RUN_ENV, id);
+    }
+    let mut child = command.spawn().expect("the child starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    // Read stderr aside so that a chatty child never blocks on it.
+    let stderr = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    Proc {
+        name: format!("{name}#{worker}"),
+        child,
+        lines: BufReader::new(stdout).lines(),
+        stderr: Some(stderr),
+    }
+}
+
+impl Proc {
+    /// Lets a child waiting in [`wait_for_go`] start.
+    fn go(&mut self) {
+        let stdin = self.child.stdin.as_mut().expect("piped stdin");
+        stdin.write_all(b"go\n").expect("the child reads its stdin");
+        stdin.flush().unwrap();
+    }
+
+    /// The rest of the next message the child [`say`]s that starts with
+    /// `prefix`, skipping the test harness's output; `None` at its end.
+    fn next(&mut self, prefix: &str) -> Option<String> {
+        for line in self.lines.by_ref() {
+            if let Some(rest) = message(&line.expect("the child's stdout"), prefix) {
+                return Some(rest);
+            }
+        }
+        None
+    }
+
+    /// Waits for the child's end.
+    fn wait(mut self) -> Exit {
+        let stdout: Vec<String> = self.lines.by_ref().map_while(|l| l.ok()).collect();
+        let status = self.child.wait().expect("the child ends");
+        let stderr = self.stderr.take().unwrap().join().unwrap_or_default();
+        Exit {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Kills the child (SIGKILL on Unix), then collects what it printed.
+    fn kill(mut self) -> Exit {
+        self.child.kill().expect("the child is killed");
+        self.wait()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // Only reached with the child still running when a test fails.
+        if let Ok(None) = self.child.try_wait() {
+            eprintln!("killing child {}", self.name);
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn open(dir: &Path, id: &str, mode: Mode) -> Run {
+    Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .mode(mode)
+        .start()
+        .unwrap_or_else(|e| panic!("run {id} opens in {} mode: {e}", mode.name()))
+}
+
+fn state(run: &Run) -> String {
+    match run.at("sys/state").fetch().expect("sys/state") {
+        Value::String(s) => s,
+        other => panic!("sys/state is {other:?}"),
+    }
+}
+
+fn repository_state(dir: &Path, id: &str) -> String {
+    Repository::open(dir)
+        .unwrap()
+        .runs()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("run {id} is listed"))
+        .state
+}
+
+fn float(p: &Point) -> f64 {
+    match p.value {
+        Value::Float(x) => x,
+        ref other => panic!("not a float: {other:?}"),
+    }
+}
+
+/// Asserts the points are steps 0, 1, 2, … with `value(step)`.
+fn assert_consecutive(what: &str, points: &[Point], value: impl Fn(u64) -> Value) {
+    for (i, p) in points.iter().enumerate() {
+        assert_eq!(p.step, i as f64, "{what}: a gap or disorder at {i}");
+        assert_eq!(p.value, value(i as u64), "{what}: value at step {i}");
+    }
+}
+
+/// SQLite's own check of the whole database file.
+fn assert_integrity(dir: &Path) {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join(DATABASE_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let check: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(check, ["ok"]);
+    let orphans: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(orphans, 0, "rows whose parent is missing");
+}
+
+fn heartbeat(dir: &Path, id: &str) -> SystemTime {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join(DATABASE_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let nanos: i64 = conn
+        .query_row("SELECT heartbeat_ns FROM runs WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    UNIX_EPOCH + Duration::from_nanos(nanos as u64)
+}
+
+// ---------------------------------------------------------------------
+// The crash test.
+
+fn crash_loss(step: u64) -> Value {
+    Value::Float(step as f64 * 0.25)
+}
+
+fn crash_message(step: u64) -> Value {
+    Value::String(format!("m{step}"))
+}
+
+/// Flushes after every this many points.
+const CRASH_FLUSH_EVERY: u64 = 1000;
+
+/// Child helper (not a test): logs in a tight loop, printing `flushed N`
+/// once steps `0..=N` are durable, until it is killed.
+#[test]
+fn child_crash_writer() {
+    let Some(env) = child_env("child_crash_writer") else {
+        return;
+    };
+    let run = Run::builder()
+        .dir(&env.dir)
+        .run_id(env.run_id.expect("a run id"))
+        .start()
+        .unwrap();
+    run.at("params/lr").assign(0.1).unwrap();
+    let loss = run.at("train/loss");
+    let message = run.at("train/message");
+    // An orphan (its parent died) stops by itself.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for step in 0u64.. {
+        loss.append(step as f64 * 0.25).unwrap();
+        message.append(format!("m{step}")).unwrap();
+        if step % CRASH_FLUSH_EVERY == CRASH_FLUSH_EVERY - 1 {
+            run.flush().unwrap();
+            say(format_args!("flushed {step}"));
+            if Instant::now() > deadline {
+                break;
+            }
+        }
+    }
+    std::process::exit(3);
+}
+
+#[test]
+fn a_killed_writer_loses_nothing_flushed_shows_crashed_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let id = "crash-1";
+    let mut child = spawn_child("child_crash_writer", dir, Some(id), 0);
+    let mut flushed = None;
+    for _ in 0..5 {
+        let line = child.next("flushed ").expect("the child flushes");
+        flushed = Some(line.parse::<u64>().unwrap());
+    }
+    // Let it run on a little, so the kill lands anywhere in its loop.
+    thread::sleep(Duration::from_millis(20));
+    let killed_at = SystemTime::now();
+    let exit = child.kill();
+    assert!(!exit.status.success(), "killed, not ended: {}", exit.stderr);
+    // Flushes that completed before the kill, whose lines were not read.
+    for line in &exit.stdout {
+        if let Some(n) = message(line, "flushed ") {
+            flushed = flushed.max(Some(n.parse().unwrap()));
+        }
+    }
+    let flushed = flushed.unwrap();
+
+    // The reader opens the store as the crash left it (WAL and all).
+    let reader = open(dir, id, Mode::ReadOnly);
+    let loss = reader.at("train/loss").fetch_values().unwrap();
+    let messages = reader.at("train/message").fetch_values().unwrap();
+    assert!(
+        loss.len() as u64 > flushed && messages.len() as u64 > flushed,
+        "flushed up to step {flushed}, but only {} and {} points are stored",
+        loss.len(),
+        messages.len()
+    );
+    assert_consecutive("train/loss", &loss, crash_loss);
+    assert_consecutive("train/message", &messages, crash_message);
+    assert_eq!(reader.at("params/lr").fetch().unwrap(), Value::Float(0.1));
+    assert_integrity(dir);
+
+    // Its heartbeat is fresh: running, until CRASH_AFTER has passed.
+    let beat = heartbeat(dir, id);
+    assert!(beat <= killed_at);
+    if SystemTime::now() < beat + CRASH_AFTER {
+        assert_eq!(state(&reader), "running");
+    }
+    let crashed_at = beat + CRASH_AFTER + Duration::from_millis(100);
+    if let Ok(wait) = crashed_at.duration_since(SystemTime::now()) {
+        thread::sleep(wait);
+    }
+    assert_eq!(state(&reader), "crashed");
+    assert_eq!(repository_state(dir, id), "crashed");
+    drop(reader);
+
+    // Resumed: running again at once, steps and types go on.
+    let run = open(dir, id, Mode::Async);
+    run.flush().unwrap();
+    assert_eq!(state(&run), "running");
+    assert_eq!(repository_state(dir, id), "running");
+    let last = loss.len() as u64 - 1;
+    let last_message = messages.len() as u64 - 1;
+    run.at("train/loss")
+        .append((last + 1) as f64 * 0.25)
+        .unwrap();
+    run.at("train/message")
+        .append(format!("m{}", last_message + 1))
+        .unwrap();
+    assert_eq!(
+        run.at("train/loss").fetch_last().unwrap().step,
+        (last + 1) as f64
+    );
+    assert!(matches!(
+        run.at("train/loss").append_at(last, 1.0),
+        Err(Error::StepNotIncreasing { .. })
+    ));
+    assert!(matches!(
+        run.at("train/loss").append("text"),
+        Err(Error::TypeMismatch {
+            field_type: FieldType::FloatSeries,
+            ..
+        })
+    ));
+    assert!(matches!(
+        run.at("params/lr").assign("x"),
+        Err(Error::TypeMismatch {
+            field_type: FieldType::Float,
+            ..
+        })
+    ));
+    run.close().unwrap();
+    drop(run);
+
+    let back = open(dir, id, Mode::ReadOnly);
+    let loss = back.at("train/loss").fetch_values().unwrap();
+    assert_eq!(loss.len() as u64, last + 2);
+    assert_consecutive("train/loss", &loss, crash_loss);
+    let messages = back.at("train/message").fetch_values().unwrap();
+    assert_eq!(messages.len() as u64, last_message + 2);
+    assert_consecutive("train/message", &messages, crash_message);
+    assert_eq!(state(&back), "finished");
+    drop(back);
+    assert_integrity(dir);
+}
+
+// ---------------------------------------------------------------------
+// Two processes logging to one run.
+
+const SHARED_POINTS: u64 = 20_000;
+
+fn shared_value(worker: usize, step: u64) -> Value {
+    Value::Float((worker as u64 * 1_000_000 + step) as f64)
+}
+
+/// Child helper (not a test): resumes the given run and logs to its own
+/// paths, flushing every 2000 points.
+#[test]
+fn child_shared_run_writer() {
+    let Some(env) = child_env("child_shared_run_writer") else {
+        return;
+    };
+    let run = Run::builder()
+        .dir(&env.dir)
+        .run_id(env.run_id.expect("a run id"))
+        .start()
+        .unwrap();
+    wait_for_go();
+    let k = env.worker;
+    let loss = run.at(format!("workers/{k}/loss"));
+    for step in 0..SHARED_POINTS {
+        loss.append((k as u64 * 1_000_000 + step) as f64).unwrap();
+        if step % 2000 == 1999 {
+            run.at(format!("workers/{k}/progress"))
+                .assign(step as i64)
+                .unwrap();
+            run.flush().unwrap();
+            say(format_args!("flushed {step}"));
+        }
+    }
+    run.close().unwrap();
+    say("done");
+}
+
+#[test]
+fn two_processes_log_to_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let id = "shared-1";
+    // The parent creates the run, so the children only resume it.
+    let run = open(dir, id, Mode::Async);
+    run.at("params/workers").assign(2).unwrap();
+    run.close().unwrap();
+    drop(run);
+
+    let mut children: Vec<Proc> = (0..2)
+        .map(|k| spawn_child("child_shared_run_writer", dir, Some(id), k))
+        .collect();
+    for child in &mut children {
+        child.go();
+    }
+    for child in children {
+        let name = child.name.clone();
+        child.wait().assert_ok(&name);
+    }
+
+    let back = open(dir, id, Mode::ReadOnly);
+    for k in 0..2 {
+        let points = back.at(format!("workers/{k}/loss")).fetch_values().unwrap();
+        assert_eq!(points.len() as u64, SHARED_POINTS, "worker {k}");
+        assert_consecutive(&format!("worker {k}"), &points, |s| shared_value(k, s));
+        assert_eq!(
+            back.at(format!("workers/{k}/progress")).fetch().unwrap(),
+            Value::Int(SHARED_POINTS as i64 - 1)
+        );
+    }
+    assert_eq!(back.at("params/workers").fetch().unwrap(), Value::Int(2));
+    assert_eq!(state(&back), "finished");
+    drop(back);
+    assert_integrity(dir);
+}
+
+// ---------------------------------------------------------------------
+// Several processes, each starting its own run in one (new) store.
+
+const OWN_POINTS: u64 = 10_000;
+
+/// Child helper (not a test): starts a new run of project `multi` (no id
+/// given) when told to go, prints its id and logs to it.
+#[test]
+fn child_own_run_writer() {
+    let Some(env) = child_env("child_own_run_writer") else {
+        return;
+    };
+    wait_for_go();
+    let run = Run::builder()
+        .project("multi")
+        .name(format!("worker {}", env.worker))
+        .dir(&env.dir)
+        .start()
+        .unwrap();
+    say(format_args!("id {}", run.id()));
+    let loss = run.at("loss");
+    for step in 0..OWN_POINTS {
+        loss.append(step as f64).unwrap();
+        if step % 1000 == 999 {
+            run.flush().unwrap();
+        }
+    }
+    run.close().unwrap();
+    say("done");
+}
+
+#[test]
+fn processes_starting_runs_at_once_get_distinct_numbers() {
+    const PROCESSES: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    // Not created yet: the children race to create the store, too.
+    let dir = dir.path().join("store");
+    let mut children: Vec<Proc> = (0..PROCESSES)
+        .map(|k| spawn_child("child_own_run_writer", &dir, None, k))
+        .collect();
+    for child in &mut children {
+        child.go();
+    }
+    let mut ids = Vec::new();
+    for mut child in children {
+        let name = child.name.clone();
+        let id = child.next("id ");
+        let exit = child.wait();
+        exit.assert_ok(&name);
+        ids.push(id.unwrap_or_else(|| panic!("{name} printed no id")));
+    }
+    ids.sort();
+    assert_eq!(ids, ["MULTI-1", "MULTI-2", "MULTI-3", "MULTI-4"]);
+
+    for id in &ids {
+        let back = open(&dir, id, Mode::ReadOnly);
+        assert_eq!(
+            back.at("sys/id").fetch().unwrap(),
+            Value::String(id.clone())
+        );
+        let points = back.at("loss").fetch_values().unwrap();
+        assert_eq!(points.len() as u64, OWN_POINTS, "{id}");
+        assert_consecutive(id, &points, |s| Value::Float(s as f64));
+    }
+    let runs = Repository::open(&dir).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), PROCESSES);
+    let mut names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["worker 0", "worker 1", "worker 2", "worker 3"]);
+    assert!(runs.iter().all(|r| r.state == "finished"), "{runs:?}");
+    assert_integrity(&dir);
+}
+
+// ---------------------------------------------------------------------
+// A reader while a writer writes.
+
+const STREAM_POINTS: u64 = 20_000;
+const STREAM_FLUSH_EVERY: u64 = 250;
+
+/// Child helper (not a test): logs, printing `flushed N` after each
+/// flush, then closes.
+#[test]
+fn child_streaming_writer() {
+    let Some(env) = child_env("child_streaming_writer") else {
+        return;
+    };
+    let run = Run::builder()
+        .dir(&env.dir)
+        .run_id(env.run_id.expect("a run id"))
+        .start()
+        .unwrap();
+    let loss = run.at("loss");
+    for step in 0..STREAM_POINTS {
+        loss.append(step as f64).unwrap();
+        if step % STREAM_FLUSH_EVERY == STREAM_FLUSH_EVERY - 1 {
+            run.flush().unwrap();
+            say(format_args!("flushed {step}"));
+        }
+    }
+    run.close().unwrap();
+    say("done");
+}
+
+#[test]
+fn readers_see_a_writer_progress_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_path_buf();
+    let id = "stream-1";
+    let mut child = spawn_child("child_streaming_writer", &dir, Some(id), 0);
+    let first: u64 = child.next("flushed ").expect("a flush").parse().unwrap();
+
+    // A free-running reader in another thread, with its own connection.
+    let stop = Arc::new(AtomicBool::new(false));
+    let free_reader = {
+        let (dir, stop) = (dir.clone(), stop.clone());
+        thread::spawn(move || {
+            let reader = open(&dir, id, Mode::ReadOnly);
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let points = reader.at("loss").fetch_values().unwrap();
+                assert_eq!(
+                    points.last().map(|p| p.step),
+                    points.len().checked_sub(1).map(|n| n as f64),
+                    "no gaps"
+                );
+                if let Some(&last) = seen.last() {
+                    assert!(points.len() >= last, "{} after {last}", points.len());
+                }
+                seen.push(points.len());
+                let state = repository_state(&dir, id);
+                assert!(state == "running" || state == "finished", "{state}");
+            }
+            seen
+        })
+    };
+
+    // And one in step with the writer: it sees at least what was flushed.
+    let reader = open(&dir, id, Mode::ReadOnly);
+    let mut last_count = 0;
+    let mut flushed = Some(first);
+    while let Some(n) = flushed {
+        let count = reader.at("loss").fetch_values().unwrap().len();
+        assert!(count as u64 > n, "flushed up to {n}, read {count}");
+        assert!(count >= last_count, "{count} after {last_count}");
+        last_count = count;
+        flushed = child.next("flushed ").map(|l| l.parse().unwrap());
+    }
+    child.wait().assert_ok("child_streaming_writer");
+    stop.store(true, Ordering::Relaxed);
+    let seen = free_reader.join().expect("the free reader never fails");
+    assert!(!seen.is_empty());
+
+    let points = reader.at("loss").fetch_values().unwrap();
+    assert_eq!(points.len() as u64, STREAM_POINTS);
+    assert_consecutive("loss", &points, |s| Value::Float(s as f64));
+    assert_eq!(state(&reader), "finished");
+}
+
+// ---------------------------------------------------------------------
+// In one process.
+
+#[test]
+fn threads_sharing_one_stored_run_lose_nothing() {
+    const THREADS: usize = 8;
+    const POINTS: u64 = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .project("threads")
+        .dir(dir.path())
+        .start()
+        .unwrap();
+    let id = run.id().to_owned();
+    let start = Arc::new(Barrier::new(THREADS));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (run, start) = (run.clone(), start.clone());
+            thread::spawn(move || {
+                let loss = run.at(format!("workers/{t}/loss"));
+                start.wait();
+                for step in 0..POINTS {
+                    loss.append((t as u64 * POINTS + step) as f64)?;
+                    if step % 2500 == 0 {
+                        run.flush()?;
+                    }
+                }
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("no panic").expect("no error");
+    }
+    run.close().unwrap();
+    drop(run);
+
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    for t in 0..THREADS {
+        let points = back.at(format!("workers/{t}/loss")).fetch_values().unwrap();
+        assert_eq!(points.len() as u64, POINTS, "thread {t}");
+        for (i, p) in points.iter().enumerate() {
+            assert_eq!(p.step, i as f64, "thread {t}");
+            assert_eq!(float(p), (t as u64 * POINTS + i as u64) as f64);
+        }
+    }
+    assert_eq!(state(&back), "finished");
+}
+
+#[test]
+fn dropping_the_last_handle_flushes_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .dir(dir.path())
+        // Long enough that only the drop can have stored the points.
+        .flush_interval(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let id = run.id().to_owned();
+    let clone = run.clone();
+    thread::spawn(move || clone.at("early").append(1.0).unwrap())
+        .join()
+        .unwrap();
+    // A clone dropped: the run goes on.
+    run.at("loss").extend((0..1000).map(f64::from)).unwrap();
+    assert_eq!(repository_state(dir.path(), &id), "running");
+    drop(run);
+
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    let points = back.at("loss").fetch_values().unwrap();
+    assert_eq!(points.len(), 1000);
+    assert_consecutive("loss", &points, |s| Value::Float(s as f64));
+    assert_eq!(back.at("early").fetch_values().unwrap().len(), 1);
+    assert_eq!(state(&back), "finished");
+    assert_eq!(repository_state(dir.path(), &id), "finished");
+}
