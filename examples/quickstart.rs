@@ -68,7 +68,10 @@ fn main() -> Result<(), hippocamp::Error> {
     }
 
     // A typed handle from the struct's paths offers FloatSeries operations only.
-    let last_loss = run.at("train").at(EpochMetrics::paths().loss).fetch_last()?;
+    let last_loss = run
+        .at("train")
+        .at(EpochMetrics::paths().loss)
+        .fetch_last()?;
     run.at("eval/final_loss").assign(last_loss)?;
     run.at("model/weights")
         .assign(File::from_bytes(vec![0u8; 1024], "weights.bin"))?;

@@ -40,9 +40,7 @@ impl Template {
     /// assert!(hippocamp_path::template::parse("a/b").unwrap().is_literal());
     /// ```
     pub fn is_literal(&self) -> bool {
-        self.pieces
-            .iter()
-            .all(|p| matches!(p, Piece::Literal(_)))
+        self.pieces.iter().all(|p| matches!(p, Piece::Literal(_)))
     }
 }
 

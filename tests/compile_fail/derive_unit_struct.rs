@@ -1,0 +1,6 @@
+use hippocamp::LogNamespace;
+
+#[derive(LogNamespace)]
+struct Nothing;
+
+fn main() {}

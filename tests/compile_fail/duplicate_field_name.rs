@@ -1,0 +1,10 @@
+use hippocamp::LogNamespace;
+
+#[derive(LogNamespace)]
+struct Params {
+    batch: usize,
+    #[log(rename = "batch")]
+    batch_size: usize,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use hippocamp::{log, Mode, Run};
+
+fn main() -> Result<(), hippocamp::Error> {
+    let run = Run::builder().mode(Mode::Debug).start()?;
+    log!(run, "train/loss /x" += 0.5)?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+use hippocamp::{log, Mode, Run};
+
+fn main() -> Result<(), hippocamp::Error> {
+    let run = Run::builder().mode(Mode::Debug).start()?;
+    log!(run, "loss" += 0.5, epoch = 3)?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+use hippocamp::LogNamespace;
+
+#[derive(LogNamespace)]
+struct Params {
+    layers: Vec<usize>,
+    learning_rate: f64,
+}
+
+fn main() {}

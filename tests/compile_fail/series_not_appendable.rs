@@ -1,0 +1,9 @@
+use hippocamp::LogNamespace;
+
+#[derive(LogNamespace)]
+struct Metrics {
+    #[log(series)]
+    converged: bool,
+}
+
+fn main() {}
