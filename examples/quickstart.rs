@@ -1,10 +1,9 @@
 //! The main job: a small training-like loop that logs its parameters, a
-//! metric series per epoch, tags and a file, then prints the run's tree.
+//! metric series per epoch, tags and a file into the embedded store
+//! (`./.hippocamp`, or `$HIPPOCAMP_HOME`), then opens the run again
+//! read-only, as another process would, and shows what is on disk.
 //!
 //! `cargo run --example quickstart`
-//!
-//! The run lives in memory (`Mode::Debug`): the embedded on-disk store is
-//! the next milestone.
 
 use hippocamp::{log, File, LogNamespace, Mode, Run};
 
@@ -39,8 +38,7 @@ fn main() -> Result<(), hippocamp::Error> {
         .project("mnist")
         .name("baseline")
         .tags(["cnn", "quickstart"])
-        .mode(Mode::Debug)
-        .start()?;
+        .start()?; // async mode, into the embedded store
 
     let params = Params {
         max_epochs: 5,
@@ -77,12 +75,22 @@ fn main() -> Result<(), hippocamp::Error> {
         .assign(File::from_bytes(vec![0u8; 1024], "weights.bin"))?;
     run.at("sys/tags").add(["finished-training"])?;
 
-    println!("run {} ({})", run.id(), run.project());
-    println!("{}", run.structure()?);
-    let back: Params = run.at("params").fetch_as()?;
+    let id = run.id().to_owned();
+    run.close()?; // flushes, marks the run finished
+
+    // Read it back from disk, as another process (or the CLI) would.
+    let stored = Run::builder().run_id(&id).mode(Mode::ReadOnly).start()?;
+    let dir = std::env::var("HIPPOCAMP_HOME").unwrap_or_else(|_| "./.hippocamp".into());
+    println!("run {id} (project {}) is stored in {dir}:", stored.project());
+    println!("{}", stored.structure()?);
+    let back: Params = stored.at("params").fetch_as()?;
+    let losses = stored.at("train/loss").fetch_values()?;
     println!(
-        "params read back: lr = {}, optimizer = {}",
-        back.learning_rate, back.optimizer.name
+        "read back: lr = {}, optimizer = {}, {} loss points, state = {}",
+        back.learning_rate,
+        back.optimizer.name,
+        losses.len(),
+        stored.at("sys/state").fetch()?
     );
-    run.close()
+    Ok(())
 }
