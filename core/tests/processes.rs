@@ -8,6 +8,7 @@
 //! `child_…` functions are helpers, not tests: without [`CHILD_ENV`] (an
 //! ordinary `cargo test`) they return at once and pass trivially.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Lines, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -275,12 +276,19 @@ fn crash_loss(step: u64) -> Value {
     Value::Float(step as f64 * 0.25)
 }
 
-fn crash_message(step: u64) -> Value {
-    Value::String(format!("m{step}"))
+/// Long enough that the queue fills a batch (by bytes), and the writer
+/// commits it, between two flushes.
+fn crash_message(step: u64) -> String {
+    format!("{step:>100}")
 }
 
 /// Flushes after every this many points.
-const CRASH_FLUSH_EVERY: u64 = 1000;
+const CRASH_FLUSH_EVERY: u64 = 25_000;
+
+/// How long after its 4th flush each crash child is killed, so that the
+/// kills land in different places: appending, committing a batch the
+/// queue filled, committing a flush.
+const KILL_DELAYS_MS: [u64; 6] = [0, 10, 25, 40, 60, 80];
 
 /// Child helper (not a test): logs in a tight loop, printing `flushed N`
 /// once steps `0..=N` are durable, until it is killed.
@@ -301,7 +309,7 @@ fn child_crash_writer() {
     let deadline = Instant::now() + Duration::from_secs(60);
     for step in 0u64.. {
         loss.append(step as f64 * 0.25).unwrap();
-        message.append(format!("m{step}")).unwrap();
+        message.append(crash_message(step)).unwrap();
         if step % CRASH_FLUSH_EVERY == CRASH_FLUSH_EVERY - 1 {
             run.flush().unwrap();
             say(format_args!("flushed {step}"));
@@ -313,106 +321,130 @@ fn child_crash_writer() {
     std::process::exit(3);
 }
 
+/// Asserts both series are steps 0, 1, … with the crash child's values;
+/// returns how many points each has.
+fn assert_crash_points(run: &Run, id: &str) -> (u64, u64) {
+    let loss = run.at("train/loss").fetch_values().unwrap();
+    assert_consecutive(&format!("{id} train/loss"), &loss, crash_loss);
+    let messages = run.at("train/message").fetch_values().unwrap();
+    assert_consecutive(&format!("{id} train/message"), &messages, |s| {
+        Value::String(crash_message(s))
+    });
+    (loss.len() as u64, messages.len() as u64)
+}
+
 #[test]
-fn a_killed_writer_loses_nothing_flushed_shows_crashed_and_resumes() {
+fn killed_writers_lose_nothing_flushed_show_crashed_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let id = "crash-1";
-    let mut child = spawn_child("child_crash_writer", dir, Some(id), 0);
-    let mut flushed = None;
-    for _ in 0..5 {
-        let line = child.next("flushed ").expect("the child flushes");
-        flushed = Some(line.parse::<u64>().unwrap());
-    }
-    // Let it run on a little, so the kill lands anywhere in its loop.
-    thread::sleep(Duration::from_millis(20));
-    let killed_at = SystemTime::now();
-    let exit = child.kill();
-    assert!(!exit.status.success(), "killed, not ended: {}", exit.stderr);
-    // Flushes that completed before the kill, whose lines were not read.
-    for line in &exit.stdout {
-        if let Some(n) = message(line, "flushed ") {
-            flushed = flushed.max(Some(n.parse().unwrap()));
+    let mut crashed = Vec::new();
+    // One after another in one store: each starts on the WAL the
+    // previous crash left.
+    for (k, delay) in KILL_DELAYS_MS.into_iter().enumerate() {
+        let id = format!("crash-{k}");
+        let mut child = spawn_child("child_crash_writer", dir, Some(&id), k);
+        let mut flushed = None;
+        for _ in 0..4 {
+            let line = child.next("flushed ").expect("the child flushes");
+            flushed = Some(line.parse::<u64>().unwrap());
         }
-    }
-    let flushed = flushed.unwrap();
+        thread::sleep(Duration::from_millis(delay));
+        let killed_at = SystemTime::now();
+        let exit = child.kill();
+        assert!(!exit.status.success(), "killed, not ended: {}", exit.stderr);
+        // Flushes that completed before the kill, whose lines were not read.
+        for line in &exit.stdout {
+            if let Some(n) = message(line, "flushed ") {
+                flushed = flushed.max(Some(n.parse().unwrap()));
+            }
+        }
+        let flushed = flushed.unwrap();
 
-    // The reader opens the store as the crash left it (WAL and all).
-    let reader = open(dir, id, Mode::ReadOnly);
-    let loss = reader.at("train/loss").fetch_values().unwrap();
-    let messages = reader.at("train/message").fetch_values().unwrap();
-    assert!(
-        loss.len() as u64 > flushed && messages.len() as u64 > flushed,
-        "flushed up to step {flushed}, but only {} and {} points are stored",
-        loss.len(),
-        messages.len()
-    );
-    assert_consecutive("train/loss", &loss, crash_loss);
-    assert_consecutive("train/message", &messages, crash_message);
-    assert_eq!(reader.at("params/lr").fetch().unwrap(), Value::Float(0.1));
-    assert_integrity(dir);
-
-    // Its heartbeat is fresh: running, until CRASH_AFTER has passed.
-    let beat = heartbeat(dir, id);
-    assert!(beat <= killed_at);
-    if SystemTime::now() < beat + CRASH_AFTER {
-        assert_eq!(state(&reader), "running");
+        // A reader opens the store as the crash left it.
+        let reader = open(dir, &id, Mode::ReadOnly);
+        let (points, messages) = assert_crash_points(&reader, &id);
+        assert!(
+            points > flushed && messages > flushed,
+            "{id}: flushed up to step {flushed}, but only {points} and {messages} points \
+             are stored"
+        );
+        // Past the flush, whole batches are kept or lost: a prefix of
+        // what was logged (loss before message at each step).
+        assert!(
+            points == messages || points == messages + 1,
+            "{id}: {points} and {messages} points are not a prefix of what was logged"
+        );
+        eprintln!(
+            "{id}: killed {delay} ms after a flush; flushed 0..={flushed}, \
+             stored {points} and {messages} points"
+        );
+        assert_eq!(reader.at("params/lr").fetch().unwrap(), Value::Float(0.1));
+        assert!(heartbeat(dir, &id) <= killed_at);
+        // Its heartbeat is fresh: running, until CRASH_AFTER has passed.
+        if SystemTime::now() < heartbeat(dir, &id) + CRASH_AFTER {
+            assert_eq!(state(&reader), "running");
+        }
+        assert_integrity(dir);
+        crashed.push((id, points, messages));
     }
-    let crashed_at = beat + CRASH_AFTER + Duration::from_millis(100);
-    if let Ok(wait) = crashed_at.duration_since(SystemTime::now()) {
+
+    // The one wait: until the newest heartbeat is CRASH_AFTER old.
+    let newest = crashed
+        .iter()
+        .map(|(id, ..)| heartbeat(dir, id))
+        .max()
+        .unwrap();
+    let crash_shown = newest + CRASH_AFTER + Duration::from_millis(100);
+    if let Ok(wait) = crash_shown.duration_since(SystemTime::now()) {
         thread::sleep(wait);
     }
-    assert_eq!(state(&reader), "crashed");
-    assert_eq!(repository_state(dir, id), "crashed");
-    drop(reader);
+    let runs = Repository::open(dir).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), crashed.len());
+    assert!(runs.iter().all(|r| r.state == "crashed"), "{runs:?}");
 
-    // Resumed: running again at once, steps and types go on.
-    let run = open(dir, id, Mode::Async);
-    run.flush().unwrap();
-    assert_eq!(state(&run), "running");
-    assert_eq!(repository_state(dir, id), "running");
-    let last = loss.len() as u64 - 1;
-    let last_message = messages.len() as u64 - 1;
-    run.at("train/loss")
-        .append((last + 1) as f64 * 0.25)
-        .unwrap();
-    run.at("train/message")
-        .append(format!("m{}", last_message + 1))
-        .unwrap();
-    assert_eq!(
-        run.at("train/loss").fetch_last().unwrap().step,
-        (last + 1) as f64
-    );
-    assert!(matches!(
-        run.at("train/loss").append_at(last, 1.0),
-        Err(Error::StepNotIncreasing { .. })
-    ));
-    assert!(matches!(
-        run.at("train/loss").append("text"),
-        Err(Error::TypeMismatch {
-            field_type: FieldType::FloatSeries,
-            ..
-        })
-    ));
-    assert!(matches!(
-        run.at("params/lr").assign("x"),
-        Err(Error::TypeMismatch {
-            field_type: FieldType::Float,
-            ..
-        })
-    ));
-    run.close().unwrap();
-    drop(run);
+    for (id, points, messages) in crashed {
+        let reader = open(dir, &id, Mode::ReadOnly);
+        assert_eq!(state(&reader), "crashed");
+        drop(reader);
 
-    let back = open(dir, id, Mode::ReadOnly);
-    let loss = back.at("train/loss").fetch_values().unwrap();
-    assert_eq!(loss.len() as u64, last + 2);
-    assert_consecutive("train/loss", &loss, crash_loss);
-    let messages = back.at("train/message").fetch_values().unwrap();
-    assert_eq!(messages.len() as u64, last_message + 2);
-    assert_consecutive("train/message", &messages, crash_message);
-    assert_eq!(state(&back), "finished");
-    drop(back);
+        // Resumed: running again at once; steps and types go on.
+        let run = open(dir, &id, Mode::Async);
+        run.flush().unwrap();
+        assert_eq!(state(&run), "running");
+        assert_eq!(repository_state(dir, &id), "running");
+        run.at("train/loss").append(points as f64 * 0.25).unwrap();
+        run.at("train/message")
+            .append(crash_message(messages))
+            .unwrap();
+        assert_eq!(
+            run.at("train/loss").fetch_last().unwrap().step,
+            points as f64
+        );
+        assert!(matches!(
+            run.at("train/loss").append_at(points - 1, 1.0),
+            Err(Error::StepNotIncreasing { .. })
+        ));
+        assert!(matches!(
+            run.at("train/loss").append("text"),
+            Err(Error::TypeMismatch {
+                field_type: FieldType::FloatSeries,
+                ..
+            })
+        ));
+        assert!(matches!(
+            run.at("params/lr").assign("x"),
+            Err(Error::TypeMismatch {
+                field_type: FieldType::Float,
+                ..
+            })
+        ));
+        run.close().unwrap();
+        drop(run);
+
+        let back = open(dir, &id, Mode::ReadOnly);
+        assert_eq!(assert_crash_points(&back, &id), (points + 1, messages + 1));
+        assert_eq!(state(&back), "finished");
+    }
     assert_integrity(dir);
 }
 
@@ -439,6 +471,8 @@ fn child_shared_run_writer() {
         .unwrap();
     wait_for_go();
     let k = env.worker;
+    // One field both processes write: their items merge.
+    run.at("sys/tags").add([format!("worker-{k}")]).unwrap();
     let loss = run.at(format!("workers/{k}/loss"));
     for step in 0..SHARED_POINTS {
         loss.append((k as u64 * 1_000_000 + step) as f64).unwrap();
@@ -460,7 +494,12 @@ fn two_processes_log_to_one_run() {
     let dir = dir.path();
     let id = "shared-1";
     // The parent creates the run, so the children only resume it.
-    let run = open(dir, id, Mode::Async);
+    let run = Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .tags(["ddp"])
+        .start()
+        .unwrap();
     run.at("params/workers").assign(2).unwrap();
     run.close().unwrap();
     drop(run);
@@ -487,6 +526,11 @@ fn two_processes_log_to_one_run() {
         );
     }
     assert_eq!(back.at("params/workers").fetch().unwrap(), Value::Int(2));
+    let tags: BTreeSet<String> = back.at("sys/tags").fetch().unwrap().try_into().unwrap();
+    assert_eq!(
+        tags,
+        BTreeSet::from(["ddp".into(), "worker-0".into(), "worker-1".into()])
+    );
     assert_eq!(state(&back), "finished");
     drop(back);
     assert_integrity(dir);
@@ -704,7 +748,8 @@ fn dropping_the_last_handle_flushes_and_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let run = Run::builder()
         .dir(dir.path())
-        // Long enough that only the drop can have stored the points.
+        // Nothing is stored by the interval: the writer only wakes for
+        // its heartbeat (every 2 s; this test takes milliseconds).
         .flush_interval(Duration::from_secs(60))
         .start()
         .unwrap();
