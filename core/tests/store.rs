@@ -460,3 +460,81 @@ fn a_truncated_store_is_an_error_not_a_panic() {
 fn rusqlite_conn(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+#[test]
+fn an_older_schema_is_migrated_when_opened_for_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A store as the first, pre-release schema (version 0) left it: only
+    // its marker.
+    {
+        let conn = rusqlite_conn(&dir.path().join("hippocamp.db"));
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+             INSERT INTO meta VALUES ('format', 'hippocamp'), ('schema_version', '0');",
+        )
+        .unwrap();
+    }
+    match Repository::open(dir.path()) {
+        Err(Error::Storage(e)) => {
+            assert!(e.to_string().contains("open it for writing once"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let run = start(dir.path(), "p");
+    run.at("x").assign(1).unwrap();
+    run.close().unwrap();
+    let version: String = rusqlite_conn(&dir.path().join("hippocamp.db"))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, hippocamp_core::sqlite::SCHEMA_VERSION.to_string());
+    assert_eq!(
+        Repository::open(dir.path()).unwrap().runs().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_background_write_error_is_returned_by_the_next_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    // Make the blob folder impossible to create: a file stands in its way.
+    std::fs::remove_dir_all(dir.path().join("files")).unwrap();
+    std::fs::write(dir.path().join("files"), b"in the way").unwrap();
+    // The call itself succeeds: it only checks and queues.
+    run.at("model")
+        .upload_bytes(b"weights".to_vec(), "w.bin")
+        .unwrap();
+    match run.flush() {
+        Err(Error::Storage(e)) => assert!(e.to_string().contains("cannot store file"), "{e}"),
+        other => panic!("the writer's error must reach flush: {other:?}"),
+    }
+    // Reported once; only that upload was left out: the run goes on, and
+    // what was queued with it (the run's sys/ fields) was stored.
+    std::fs::remove_file(dir.path().join("files")).unwrap();
+    run.at("after").assign(1).unwrap();
+    run.flush().unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    assert_eq!(back.at("after").fetch().unwrap(), Value::Int(1));
+    assert_eq!(
+        back.at("sys/state").fetch().unwrap(),
+        Value::String("finished".into())
+    );
+}
+
+#[test]
+fn a_background_error_is_returned_by_close_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    std::fs::remove_dir_all(dir.path().join("files")).unwrap();
+    std::fs::write(dir.path().join("files"), b"in the way").unwrap();
+    run.at("images")
+        .append(File::from_bytes(b"png".to_vec(), "0.png"))
+        .unwrap();
+    assert!(matches!(run.close(), Err(Error::Storage(_))));
+}

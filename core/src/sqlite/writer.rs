@@ -246,9 +246,13 @@ pub(crate) fn spawn(
     Ok((queue, handle))
 }
 
+/// What the writer knows of a field: enough to find or make its row again
+/// after a rolled-back batch.
 struct WriterField {
-    row: i64,
+    path: Arc<str>,
     field_type: FieldType,
+    /// Its row, once found or made in a committed (or the current) batch.
+    row: Option<i64>,
     chunk: Option<Chunk>,
 }
 
@@ -257,6 +261,21 @@ struct Writer {
     dir: PathBuf,
     run: i64,
     fields: FxHashMap<FieldId, WriterField>,
+}
+
+/// Why a command was not applied.
+enum Failure {
+    /// Only this command failed (a file that cannot be stored, a field that
+    /// another process made another type): the batch goes on without it.
+    Command(StorageError),
+    /// The database failed: the batch rolls back.
+    Batch(StorageError),
+}
+
+impl From<StorageError> for Failure {
+    fn from(err: StorageError) -> Self {
+        Failure::Batch(err)
+    }
 }
 
 impl Writer {
@@ -319,7 +338,9 @@ impl Writer {
         }
     }
 
-    /// Writes one batch in one transaction, emptying it.
+    /// Writes one batch in one transaction, emptying it. A command that
+    /// fails on its own is left out and its error returned after the rest
+    /// commits; a database failure rolls the whole batch back.
     fn write_batch(
         &mut self,
         batch: &mut Vec<Command>,
@@ -329,21 +350,21 @@ impl Writer {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error("cannot start a write", e))?;
-        let mut created = Vec::new();
-        let result = (|| {
+        let mut first_command_error = None;
+        let result = (|| -> Result<(), StorageError> {
             for command in batch.drain(..) {
-                apply(
-                    &tx,
-                    &self.dir,
-                    self.run,
-                    &mut self.fields,
-                    &mut created,
-                    command,
-                )?;
+                match apply(&tx, &self.dir, self.run, &mut self.fields, command) {
+                    Ok(()) => {}
+                    Err(Failure::Command(err)) => {
+                        log::error!("hippocamp: a write was refused by the store: {err}");
+                        first_command_error.get_or_insert(err);
+                    }
+                    Err(Failure::Batch(err)) => return Err(err),
+                }
             }
             for field in self.fields.values_mut() {
-                if let Some(chunk) = field.chunk.take() {
-                    write_chunk(&tx, field.row, &chunk)?;
+                if let (Some(chunk), Some(row)) = (field.chunk.take(), field.row) {
+                    write_chunk(&tx, row, &chunk)?;
                 }
             }
             if heartbeat {
@@ -359,25 +380,64 @@ impl Writer {
             tx.commit()
                 .map_err(|e| sql_error("cannot commit a write", e))
         });
-        if result.is_err() {
-            // The transaction rolled back: fields it created do not exist,
-            // and points it held are lost (the error says so).
-            for field in created {
-                self.fields.remove(&field);
-            }
+        if let Err(err) = result {
+            // Rolled back: rows made in this batch do not exist, and the
+            // points it held are lost (the error says so). Rows are found
+            // (or made) again by path when next needed.
+            batch.clear();
             for field in self.fields.values_mut() {
+                field.row = None;
                 field.chunk = None;
             }
+            return Err(err);
         }
-        result
+        match first_command_error {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
     }
 }
 
 fn unknown(field: FieldId) -> StorageError {
     StorageError::new(format!(
-        "field {} was not created in the store (an earlier write failed)",
+        "field {} is unknown to the store's writer",
         field.0
     ))
+}
+
+/// The row of a field, found or made by its path.
+fn row(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    fields: &mut FxHashMap<FieldId, WriterField>,
+    field: FieldId,
+) -> Result<i64, Failure> {
+    let state = fields
+        .get_mut(&field)
+        .ok_or_else(|| Failure::Command(unknown(field)))?;
+    if let Some(row) = state.row {
+        return Ok(row);
+    }
+    tx.prepare_cached(
+        "INSERT INTO fields (run, path, type) VALUES (?1, ?2, ?3)
+         ON CONFLICT (run, path) DO NOTHING",
+    )
+    .and_then(|mut s| s.execute(params![run, &*state.path, state.field_type.name()]))
+    .map_err(|e| sql_error("cannot create a field", e))?;
+    let (row, stored_type): (i64, String) = tx
+        .prepare_cached("SELECT field, type FROM fields WHERE run = ?1 AND path = ?2")
+        .and_then(|mut s| s.query_row(params![run, &*state.path], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(|e| sql_error("cannot create a field", e))?;
+    if stored_type != state.field_type.name() {
+        let err = StorageError::new(format!(
+            "`{}` is already a {stored_type} in the store (written by another process)",
+            state.path
+        ));
+        fields.remove(&field);
+        return Err(Failure::Command(err));
+    }
+    state.row = Some(row);
+    Ok(row)
 }
 
 fn apply(
@@ -385,56 +445,35 @@ fn apply(
     dir: &Path,
     run: i64,
     fields: &mut FxHashMap<FieldId, WriterField>,
-    created: &mut Vec<FieldId>,
     command: Command,
-) -> Result<(), StorageError> {
-    let row_of = |fields: &FxHashMap<FieldId, WriterField>, field: FieldId| {
-        fields
-            .get(&field)
-            .map(|f| f.row)
-            .ok_or_else(|| unknown(field))
-    };
+) -> Result<(), Failure> {
     match command {
         Command::CreateField {
             field,
             path,
             field_type,
         } => {
-            tx.prepare_cached(
-                "INSERT INTO fields (run, path, type) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run, path) DO NOTHING",
-            )
-            .and_then(|mut s| s.execute(params![run, &*path, field_type.name()]))
-            .map_err(|e| sql_error("cannot create a field", e))?;
-            let (row, stored_type): (i64, String) = tx
-                .prepare_cached("SELECT field, type FROM fields WHERE run = ?1 AND path = ?2")
-                .and_then(|mut s| s.query_row(params![run, &*path], |r| Ok((r.get(0)?, r.get(1)?))))
-                .map_err(|e| sql_error("cannot create a field", e))?;
-            if stored_type != field_type.name() {
-                return Err(StorageError::new(format!(
-                    "`{path}` is already a {stored_type} in the store (written by another process)"
-                )));
-            }
             fields.insert(
                 field,
                 WriterField {
-                    row,
+                    path,
                     field_type,
+                    row: None,
                     chunk: None,
                 },
             );
-            created.push(field);
+            row(tx, run, fields, field)?;
         }
         Command::Assign { field, value } => {
-            let row = row_of(fields, field)?;
+            let row = row(tx, run, fields, field)?;
             let (int_value, text_value) = encode_atom(&value);
             tx.prepare_cached("UPDATE fields SET int_value = ?1, text_value = ?2 WHERE field = ?3")
                 .and_then(|mut s| s.execute(params![int_value, text_value, row]))
                 .map_err(|e| sql_error("cannot write a value", e))?;
         }
         Command::Upload { field, file } => {
-            let row = row_of(fields, field)?;
-            let sha = store_blob(dir, &file.bytes)?;
+            let row = row(tx, run, fields, field)?;
+            let sha = store_blob(dir, &file.bytes).map_err(Failure::Command)?;
             tx.prepare_cached(
                 "UPDATE fields SET text_value = ?1, file_sha = ?2, file_size = ?3 WHERE field = ?4",
             )
@@ -448,13 +487,21 @@ fn apply(
             step,
             value,
             timestamp,
-        } => push_point(tx, fields, field, step, timestamp, |points| match points {
-            Points::Float(v) => {
-                v.push(value);
-                true
-            }
-            _ => false,
-        })?,
+        } => push_point(
+            tx,
+            run,
+            fields,
+            field,
+            step,
+            timestamp,
+            |points| match points {
+                Points::Float(v) => {
+                    v.push(value);
+                    true
+                }
+                _ => false,
+            },
+        )?,
         Command::AppendString {
             field,
             step,
@@ -462,13 +509,21 @@ fn apply(
             timestamp,
         } => {
             let mut value = Some(value);
-            push_point(tx, fields, field, step, timestamp, |points| match points {
-                Points::String(v) => {
-                    v.extend(value.take());
-                    true
-                }
-                _ => false,
-            })?
+            push_point(
+                tx,
+                run,
+                fields,
+                field,
+                step,
+                timestamp,
+                |points| match points {
+                    Points::String(v) => {
+                        v.extend(value.take());
+                        true
+                    }
+                    _ => false,
+                },
+            )?
         }
         Command::AppendFile {
             field,
@@ -477,30 +532,40 @@ fn apply(
             timestamp,
         } => {
             let stored = StoredFile {
-                sha256: store_blob(dir, &file.bytes)?,
+                sha256: store_blob(dir, &file.bytes).map_err(Failure::Command)?,
                 name: file.name,
                 size: file.bytes.len() as u64,
             };
             let mut stored = Some(stored);
-            push_point(tx, fields, field, step, timestamp, |points| match points {
-                Points::File(v) => {
-                    v.extend(stored.take());
-                    true
-                }
-                _ => false,
-            })?
+            push_point(
+                tx,
+                run,
+                fields,
+                field,
+                step,
+                timestamp,
+                |points| match points {
+                    Points::File(v) => {
+                        v.extend(stored.take());
+                        true
+                    }
+                    _ => false,
+                },
+            )?
         }
         Command::Clear { field } => {
-            let state = fields.get_mut(&field).ok_or_else(|| unknown(field))?;
-            state.chunk = None;
+            let row = row(tx, run, fields, field)?;
+            if let Some(state) = fields.get_mut(&field) {
+                state.chunk = None;
+            }
             tx.prepare_cached("DELETE FROM chunks WHERE field = ?1")
-                .and_then(|mut s| s.execute([state.row]))
+                .and_then(|mut s| s.execute([row]))
                 .and_then(|_| tx.prepare_cached("DELETE FROM set_items WHERE field = ?1"))
-                .and_then(|mut s| s.execute([state.row]))
+                .and_then(|mut s| s.execute([row]))
                 .map_err(|e| sql_error("cannot clear a field", e))?;
         }
         Command::AddStrings { field, items } => {
-            let row = row_of(fields, field)?;
+            let row = row(tx, run, fields, field)?;
             let mut stmt = tx
                 .prepare_cached("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
                 .map_err(|e| sql_error("cannot add to a set", e))?;
@@ -510,7 +575,7 @@ fn apply(
             }
         }
         Command::RemoveStrings { field, items } => {
-            let row = row_of(fields, field)?;
+            let row = row(tx, run, fields, field)?;
             let mut stmt = tx
                 .prepare_cached("DELETE FROM set_items WHERE field = ?1 AND item = ?2")
                 .map_err(|e| sql_error("cannot remove from a set", e))?;
@@ -520,9 +585,10 @@ fn apply(
             }
         }
         Command::DeleteField { field } => {
-            let state = fields.remove(&field).ok_or_else(|| unknown(field))?;
+            let row = row(tx, run, fields, field)?;
+            fields.remove(&field);
             tx.prepare_cached("DELETE FROM fields WHERE field = ?1")
-                .and_then(|mut s| s.execute([state.row]))
+                .and_then(|mut s| s.execute([row]))
                 .map_err(|e| sql_error("cannot delete a field", e))?;
         }
     }
@@ -532,13 +598,17 @@ fn apply(
 /// Adds a point to the field's open chunk, writing the chunk when full.
 fn push_point(
     tx: &rusqlite::Transaction<'_>,
+    run: i64,
     fields: &mut FxHashMap<FieldId, WriterField>,
     field: FieldId,
     step: f64,
     timestamp: SystemTime,
     push_value: impl FnOnce(&mut Points) -> bool,
-) -> Result<(), StorageError> {
-    let state = fields.get_mut(&field).ok_or_else(|| unknown(field))?;
+) -> Result<(), Failure> {
+    let row = row(tx, run, fields, field)?;
+    let state = fields
+        .get_mut(&field)
+        .ok_or_else(|| Failure::Command(unknown(field)))?;
     let field_type = state.field_type;
     let chunk = state.chunk.get_or_insert_with(|| Chunk {
         steps: Vec::new(),
@@ -550,16 +620,17 @@ fn push_point(
         timestamps: Vec::new(),
     });
     if !push_value(&mut chunk.values) {
-        return Err(StorageError::new(format!(
-            "field {} is a {field_type}, not the series this point belongs to",
-            field.0
-        )));
+        return Err(Failure::Command(StorageError::new(format!(
+            "`{}` is a {field_type}, not the series this point belongs to",
+            state.path
+        ))));
     }
     chunk.steps.push(step);
     chunk.timestamps.push(timestamp);
     if chunk.steps.len() >= CHUNK_POINTS {
-        let full = state.chunk.take().expect("the chunk was just filled");
-        write_chunk(tx, state.row, &full)?;
+        if let Some(full) = state.chunk.take() {
+            write_chunk(tx, row, &full)?;
+        }
     }
     Ok(())
 }
