@@ -1,0 +1,295 @@
+//! The command line, as clap's derive API reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Look at the runs that hippocamp logged: list, inspect, compare, plot
+/// and export them. Works on the local store, no server needed.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hippocamp",
+    version,
+    after_help = "Examples:
+  hippocamp ls --where 'params/lr > 0.001' --columns params/lr,train/loss --sort train/loss
+  hippocamp show MNIST-3 params
+  hippocamp get MNIST-3 train/loss --last
+  hippocamp plot MNIST-3:train/loss MNIST-4:train/loss -o loss.svg
+  hippocamp export --all --format json -o exported/"
+)]
+pub struct Cli {
+    /// The store's directory [default: $HIPPOCAMP_HOME, else ./.hippocamp]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The runs table: id, name, state, creation time, tags and chosen fields.
+    #[command(after_help = "Examples:
+  hippocamp ls
+  hippocamp ls --project mnist --tag baseline --state finished
+  hippocamp ls --columns params/lr,train/loss --sort train/loss --limit 5
+  hippocamp ls --where 'params/lr > 0.001 and params/optimizer/name = \"adam\"' --format json
+
+--where expressions compare field paths with values: = != < <= > >=, joined
+with and / or / not and parentheses. Values are numbers, \"strings\", true or
+false. A series compares by its last value.")]
+    Ls(LsArgs),
+
+    /// The tree of a run, or of a namespace in it.
+    #[command(after_help = "Examples:
+  hippocamp show MNIST-3
+  hippocamp show MNIST-3 params/optimizer")]
+    Show(ShowArgs),
+
+    /// One field: an atom's value, a series' points, a file's bytes.
+    #[command(after_help = "Examples:
+  hippocamp get MNIST-3 params/lr
+  hippocamp get MNIST-3 train/loss            # step,value,timestamp as CSV
+  hippocamp get MNIST-3 train/loss --last
+  hippocamp get MNIST-3 train/loss --format json
+  hippocamp get MNIST-3 model/weights -o weights.bin")]
+    Get(GetArgs),
+
+    /// The fields where runs differ: params side by side, series by last value.
+    #[command(after_help = "Examples:
+  hippocamp diff MNIST-3 MNIST-4
+  hippocamp diff MNIST-3 MNIST-4 MNIST-5")]
+    Diff(DiffArgs),
+
+    /// Series as a line chart: in the terminal, or to an SVG or PNG file.
+    #[command(after_help = "Examples:
+  hippocamp plot MNIST-3                        # every FloatSeries of the run
+  hippocamp plot MNIST-3:train/loss MNIST-4:train/loss
+  hippocamp plot MNIST-3:train/loss --x time -o loss.png")]
+    Plot(PlotArgs),
+
+    /// Whole runs, lossless, as JSON, CSV or Parquet files in a directory.
+    #[command(after_help = "Examples:
+  hippocamp export MNIST-3 --format json -o exported/
+  hippocamp export --all --format csv -o exported/")]
+    Export(ExportArgs),
+
+    /// Reads a JSON export back into the store as the same run.
+    #[command(after_help = "Examples:
+  hippocamp import exported/MNIST-3.json
+  hippocamp import exported/")]
+    Import(ImportArgs),
+
+    /// Adds (+name) or removes (-name) tags of a run.
+    #[command(after_help = "Examples:
+  hippocamp tag MNIST-3 +best -draft")]
+    Tag(TagArgs),
+
+    /// Deletes runs (asks first, unless --yes).
+    #[command(after_help = "Examples:
+  hippocamp rm MNIST-3 MNIST-4
+  hippocamp rm MNIST-3 --yes")]
+    Rm(RmArgs),
+
+    /// Removes stored files that no run refers to, and says what it freed.
+    #[command(after_help = "Examples:
+  hippocamp gc")]
+    Gc(GcArgs),
+}
+
+/// How a table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TableFormat {
+    /// Aligned columns.
+    #[default]
+    Table,
+    /// One JSON array of objects.
+    Json,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+/// Options of `hippocamp ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Field columns to show, comma-separated (a series shows its last value)
+    #[arg(long, value_delimiter = ',', value_name = "PATH,…")]
+    pub columns: Vec<String>,
+    /// Only runs of this project
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only runs with this tag (repeat for several: all must match)
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Only runs in this state: running, finished or crashed
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only runs for which this expression holds (see below)
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Sort by this field path (or id, name, state, created)
+    #[arg(long, value_name = "PATH")]
+    pub sort: Option<String>,
+    /// Sort in descending order
+    #[arg(long)]
+    pub desc: bool,
+    /// Show at most this many runs
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TableFormat,
+}
+
+/// Options of `hippocamp show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The run's id
+    pub run: String,
+    /// A namespace or field in it (default: the whole run)
+    pub path: Option<String>,
+}
+
+/// How `get` prints a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SeriesFormat {
+    /// step,value,timestamp lines with a header.
+    #[default]
+    Csv,
+    /// A JSON array of {step, value, timestamp}.
+    Json,
+}
+
+/// Options of `hippocamp get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The run's id
+    pub run: String,
+    /// The field's path
+    pub path: String,
+    /// Only a series' last point
+    #[arg(long)]
+    pub last: bool,
+    /// Output format of a series
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SeriesFormat,
+    /// Write to this file instead of stdout (a file field's bytes, say)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options of `hippocamp diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two or more run ids
+    #[arg(required = true, num_args = 2..)]
+    pub runs: Vec<String>,
+}
+
+/// What the x axis of a plot shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum XAxis {
+    /// The series' steps.
+    #[default]
+    Step,
+    /// The points' timestamps (seconds since the first point).
+    Time,
+}
+
+/// Options of `hippocamp plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// RUN (every FloatSeries of the run) or RUN:PATH
+    #[arg(required = true, num_args = 1.., value_name = "RUN[:PATH]")]
+    pub series: Vec<String>,
+    /// The x axis
+    #[arg(long, value_enum, default_value_t)]
+    pub x: XAxis,
+    /// Write the chart to this .svg or .png file (default: draw in the terminal)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One lossless JSON file per run (with its files beside it); `import` reads it.
+    Json,
+    /// CSV files per run: fields, and one file per series.
+    Csv,
+    /// Parquet files per run: fields, and the points of every series.
+    Parquet,
+}
+
+/// Options of `hippocamp export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Run ids to export
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub runs: Vec<String>,
+    /// Export every run of the store
+    #[arg(long)]
+    pub all: bool,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The directory to write into (created if missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// Options of `hippocamp import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A JSON export file, or a directory of them
+    pub path: PathBuf,
+}
+
+/// Options of `hippocamp tag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The run's id
+    pub run: String,
+    /// +name adds a tag, -name removes one
+    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "+TAG|-TAG")]
+    pub changes: Vec<String>,
+}
+
+/// Options of `hippocamp rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Run ids to delete
+    #[arg(required = true, num_args = 1..)]
+    pub runs: Vec<String>,
+    /// Do not ask
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// Options of `hippocamp gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only say what would be freed
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tag_takes_minus_names() {
+        let cli = Cli::parse_from(["hippocamp", "tag", "MNIST-1", "+best", "-draft"]);
+        let Command::Tag(tag) = cli.command else { panic!() };
+        assert_eq!(tag.changes, ["+best", "-draft"]);
+    }
+}

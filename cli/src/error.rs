@@ -1,0 +1,60 @@
+//! The command's one error type: a one-line message and exit code 2.
+
+use std::fmt;
+
+/// A failure of a command, shown as one line on stderr.
+///
+/// ```
+/// let err = hippocamp_cli::CliError::new("no run MNIST-9 (nearest: MNIST-8)");
+/// assert_eq!(err.to_string(), "no run MNIST-9 (nearest: MNIST-8)");
+/// assert_eq!(err.exit_code(), 2);
+/// ```
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+}
+
+impl CliError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+        }
+    }
+
+    /// The process's exit code for it: 2, as for usage errors.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line: a multi-line cause is folded.
+        f.write_str(&self.message.replace('\n', " "))
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<hippocamp_core::Error> for CliError {
+    fn from(err: hippocamp_core::Error) -> Self {
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        CliError::new(message)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(err: std::io::Error) -> Self {
+        CliError::new(err.to_string())
+    }
+}

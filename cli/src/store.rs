@@ -1,0 +1,132 @@
+//! Finding the store, its runs and their fields, with errors that say what
+//! was looked for and what exists.
+
+use std::path::{Path, PathBuf};
+
+use hippocamp_core::sqlite::{Repository, RunInfo, DATABASE_FILE};
+use hippocamp_core::structure::{Entry, Structure};
+use hippocamp_core::{Mode, Run};
+
+use crate::CliError;
+
+/// Where the commands work: the store's directory.
+#[derive(Debug, Clone)]
+pub struct Context {
+    dir: PathBuf,
+}
+
+impl Context {
+    /// A context on the store in `dir`.
+    pub fn new(dir: PathBuf) -> Context {
+        Context { dir }
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The store, opened read-only; a missing store is a clear error.
+    pub fn repository(&self) -> Result<Repository, CliError> {
+        if !self.dir.join(DATABASE_FILE).exists() {
+            return Err(CliError::new(format!(
+                "no hippocamp store at {} (give --dir or set HIPPOCAMP_HOME)",
+                self.dir.display()
+            )));
+        }
+        Ok(Repository::open(&self.dir)?)
+    }
+
+    /// Every run of the store, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunInfo>, CliError> {
+        Ok(self.repository()?.runs()?)
+    }
+
+    /// The run with this id; an unknown id is an error naming the nearest
+    /// ids that exist.
+    pub fn run_info(&self, id: &str) -> Result<RunInfo, CliError> {
+        let runs = self.runs()?;
+        if let Some(run) = runs.iter().find(|r| r.id == id) {
+            return Ok(run.clone());
+        }
+        let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        Err(CliError::new(format!(
+            "no run {id} in {}{}",
+            self.dir.display(),
+            nearest_hint(id, &ids)
+        )))
+    }
+
+    /// Opens a run read-only (it may be being logged by another process).
+    pub fn open_run(&self, id: &str) -> Result<Run, CliError> {
+        self.run_info(id)?;
+        Ok(Run::builder()
+            .dir(&self.dir)
+            .run_id(id)
+            .mode(Mode::ReadOnly)
+            .start()?)
+    }
+}
+
+/// Every field path of a structure, sorted.
+pub fn field_paths(structure: &Structure) -> Vec<String> {
+    fn walk(prefix: &str, entries: &std::collections::BTreeMap<String, Entry>, out: &mut Vec<String>) {
+        for (name, entry) in entries {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            match entry {
+                Entry::Namespace(children) => walk(&path, children, out),
+                Entry::Field { .. } => out.push(path),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &structure.entries, &mut out);
+    out
+}
+
+/// Checks that `path` holds something in `run`; else an error naming the
+/// nearest paths that exist.
+pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
+    if run.at(path).field_type()?.is_some() {
+        return Ok(());
+    }
+    let mut paths = field_paths(&run.structure()?);
+    paths.extend(field_paths(&run.at("sys").structure()?).into_iter().map(|p| format!("sys/{p}")));
+    let candidates: Vec<&str> = paths.iter().map(String::as_str).collect();
+    Err(CliError::new(format!(
+        "no field or namespace `{path}` in run {}{}",
+        run.id(),
+        nearest_hint(path, &candidates)
+    )))
+}
+
+/// ` (nearest: a, b, c)`, the three candidates closest to `wanted`, or
+/// ` (the store has none)` when there are none.
+pub fn nearest_hint(wanted: &str, candidates: &[&str]) -> String {
+    if candidates.is_empty() {
+        return " (there are none)".to_owned();
+    }
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(wanted, c), *c))
+        .collect();
+    ranked.sort();
+    let nearest: Vec<&str> = ranked.iter().take(3).map(|(_, c)| *c).collect();
+    format!(" (nearest: {})", nearest.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_ids_come_first() {
+        let hint = nearest_hint("MNIST-12", &["CIFAR-1", "MNIST-1", "MNIST-2", "MNIST-13"]);
+        assert_eq!(hint, " (nearest: MNIST-1, MNIST-13, MNIST-2)");
+        assert_eq!(nearest_hint("x", &[]), " (there are none)");
+    }
+}
