@@ -92,5 +92,9 @@ fn main() -> Result<(), hippocamp::Error> {
         losses.len(),
         stored.at("sys/state").fetch()?
     );
+    println!();
+    println!("See it from the terminal with the hippocamp command:");
+    println!("  cargo run -p hippocamp-cli -- show {id}");
+    println!("  (or `hippocamp show {id}` after `cargo install --path cli`)");
     Ok(())
 }
