@@ -474,3 +474,18 @@ impl<V> Point<V> {
         }
     }
 }
+
+/// A point converts as its value does, so that
+/// `let last: f64 = handler.fetch_last()?.try_into()?` reads a series' last
+/// value directly.
+macro_rules! point_into {
+    ($($t:ty),*) => {$(
+        impl TryFrom<Point> for $t {
+            type Error = Error;
+            fn try_from(point: Point) -> Result<Self, Error> {
+                <$t>::try_from(point.value)
+            }
+        }
+    )*};
+}
+point_into!(f64, i64, bool, String, SystemTime, BTreeSet<String>, FileInfo);
