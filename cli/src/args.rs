@@ -39,13 +39,24 @@ pub enum Command {
 
 --where expressions compare field paths with values: = != < <= > >=, joined
 with and / or / not and parentheses. Values are numbers, \"strings\", true or
-false. A series compares by its last value.")]
+false. A series compares by its last value; a StringSet = \"x\" when it holds x
+(sys/tags = \"baseline\"); a Datetime with an RFC 3339 string. A run missing the
+field does not match, even under not. Paths with spaces go in `backticks`.
+
+--sort takes id, name, state, created, project or a field path; runs missing
+the field (or whose value is NaN) go last, with --desc too; --desc alone lists
+the newest first. --state takes
+running, finished, crashed or failed.")]
     Ls(LsArgs),
 
     /// The tree of a run, or of a namespace in it.
     #[command(after_help = "Examples:
   hippocamp show MNIST-3
-  hippocamp show MNIST-3 params/optimizer")]
+  hippocamp show MNIST-3 params/optimizer
+
+The whole run includes sys/ (id, state, hostname, tags, …). Atoms show their
+value (strings quoted), series their count, last value and step (FloatSeries
+also min and max, NaN left out), files their name and size.")]
     Show(ShowArgs),
 
     /// One field: an atom's value, a series' points, a file's bytes.
@@ -54,20 +65,32 @@ false. A series compares by its last value.")]
   hippocamp get MNIST-3 train/loss            # step,value,timestamp as CSV
   hippocamp get MNIST-3 train/loss --last
   hippocamp get MNIST-3 train/loss --format json
-  hippocamp get MNIST-3 model/weights -o weights.bin")]
+  hippocamp get MNIST-3 model/weights -o weights.bin
+
+An atom prints plain (strings unquoted), a StringSet one item per line, a
+namespace `path: value` lines (series left out). A File or FileSeries gives
+its (last) file's bytes; with --format json, its metadata. Timestamps are RFC
+3339 with nanoseconds. NaN and infinities print as NaN, inf, -inf, and in
+JSON, whose numbers cannot hold them, as the strings \"NaN\", \"inf\", \"-inf\".")]
     Get(GetArgs),
 
     /// The fields where runs differ: params side by side, series by last value.
     #[command(after_help = "Examples:
   hippocamp diff MNIST-3 MNIST-4
-  hippocamp diff MNIST-3 MNIST-4 MNIST-5")]
+  hippocamp diff MNIST-3 MNIST-4 MNIST-5
+
+Fields equal in every run are left out; `-` marks a run without the field.
+Of sys/, only name, description and tags are compared.")]
     Diff(DiffArgs),
 
     /// Series as a line chart: in the terminal, or to an SVG or PNG file.
     #[command(after_help = "Examples:
   hippocamp plot MNIST-3                        # every FloatSeries of the run
   hippocamp plot MNIST-3:train/loss MNIST-4:train/loss
-  hippocamp plot MNIST-3:train/loss --x time -o loss.png")]
+  hippocamp plot MNIST-3:train/loss --x time -o loss.png
+
+NaN and ±Inf points are not drawn (the line joins across them); long series
+are downsampled per pixel column, keeping each column's minimum and maximum.")]
     Plot(PlotArgs),
 
     /// Whole runs, lossless, as JSON, CSV or Parquet files in a directory.
@@ -172,7 +195,7 @@ pub struct GetArgs {
     /// Only a series' last point
     #[arg(long)]
     pub last: bool,
-    /// Output format of a series
+    /// Output format: plain values and series as CSV, or JSON
     #[arg(long, value_enum, default_value_t)]
     pub format: SeriesFormat,
     /// Write to this file instead of stdout (a file field's bytes, say)
@@ -289,7 +312,9 @@ mod tests {
     #[test]
     fn tag_takes_minus_names() {
         let cli = Cli::parse_from(["hippocamp", "tag", "MNIST-1", "+best", "-draft"]);
-        let Command::Tag(tag) = cli.command else { panic!() };
+        let Command::Tag(tag) = cli.command else {
+            panic!()
+        };
         assert_eq!(tag.changes, ["+best", "-draft"]);
     }
 }
