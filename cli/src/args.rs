@@ -45,8 +45,7 @@ field does not match, even under not. Paths with spaces go in `backticks`.
 
 --sort takes id, name, state, created, project or a field path; runs missing
 the field (or whose value is NaN) go last, with --desc too; --desc alone lists
-the newest first. --state takes
-running, finished, crashed or failed.")]
+the newest first. --state takes running, finished, crashed or failed.")]
     Ls(LsArgs),
 
     /// The tree of a run, or of a namespace in it.

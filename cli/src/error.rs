@@ -12,6 +12,8 @@ use std::fmt;
 #[derive(Debug)]
 pub struct CliError {
     message: String,
+    /// The reader of our output went away (`hippocamp get … | head`).
+    broken_pipe: bool,
 }
 
 impl CliError {
@@ -19,7 +21,14 @@ impl CliError {
     pub fn new(message: impl Into<String>) -> CliError {
         CliError {
             message: message.into(),
+            broken_pipe: false,
         }
+    }
+
+    /// Whether the output's reader closed it: not a failure of ours, and
+    /// nothing to report.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.broken_pipe
     }
 
     /// The process's exit code for it: 2, as for usage errors.
@@ -55,6 +64,9 @@ impl From<hippocamp_core::Error> for CliError {
 
 impl From<std::io::Error> for CliError {
     fn from(err: std::io::Error) -> Self {
-        CliError::new(err.to_string())
+        CliError {
+            broken_pipe: err.kind() == std::io::ErrorKind::BrokenPipe,
+            ..CliError::new(err.to_string())
+        }
     }
 }

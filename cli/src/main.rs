@@ -10,6 +10,8 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     match hippocamp_cli::run(cli, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
+        // `hippocamp get … | head`: the reader has what it wanted.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("hippocamp: {err}");
             ExitCode::from(err.exit_code())

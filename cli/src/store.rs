@@ -70,7 +70,11 @@ impl Context {
 
 /// Every field path of a structure, sorted.
 pub fn field_paths(structure: &Structure) -> Vec<String> {
-    fn walk(prefix: &str, entries: &std::collections::BTreeMap<String, Entry>, out: &mut Vec<String>) {
+    fn walk(
+        prefix: &str,
+        entries: &std::collections::BTreeMap<String, Entry>,
+        out: &mut Vec<String>,
+    ) {
         for (name, entry) in entries {
             let path = if prefix.is_empty() {
                 name.clone()
@@ -95,7 +99,11 @@ pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
         return Ok(());
     }
     let mut paths = field_paths(&run.structure()?);
-    paths.extend(field_paths(&run.at("sys").structure()?).into_iter().map(|p| format!("sys/{p}")));
+    paths.extend(
+        field_paths(&run.at("sys").structure()?)
+            .into_iter()
+            .map(|p| format!("sys/{p}")),
+    );
     let candidates: Vec<&str> = paths.iter().map(String::as_str).collect();
     Err(CliError::new(format!(
         "no field or namespace `{path}` in run {}{}",
@@ -110,13 +118,30 @@ pub fn nearest_hint(wanted: &str, candidates: &[&str]) -> String {
     if candidates.is_empty() {
         return " (there are none)".to_owned();
     }
-    let mut ranked: Vec<(usize, &str)> = candidates
+    // Same namespace first, then a last segment with the same first
+    // letter, then edit distance: `params/lr` suggests
+    // `params/learning_rate` before `params/batch` or `sys/id`.
+    let (wanted_parent, wanted_name) = split_last(wanted);
+    let mut ranked: Vec<(bool, bool, usize, &str)> = candidates
         .iter()
-        .map(|c| (strsim::levenshtein(wanted, c), *c))
+        .map(|c| {
+            let (parent, name) = split_last(c);
+            (
+                parent != wanted_parent,
+                name.chars().next() != wanted_name.chars().next(),
+                strsim::levenshtein(wanted, c),
+                *c,
+            )
+        })
         .collect();
     ranked.sort();
-    let nearest: Vec<&str> = ranked.iter().take(3).map(|(_, c)| *c).collect();
+    let nearest: Vec<&str> = ranked.iter().take(3).map(|r| r.3).collect();
     format!(" (nearest: {})", nearest.join(", "))
+}
+
+/// `(parent, last segment)` of a path (`("", path)` at the top).
+fn split_last(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
 }
 
 #[cfg(test)]
@@ -128,5 +153,7 @@ mod tests {
         let hint = nearest_hint("MNIST-12", &["CIFAR-1", "MNIST-1", "MNIST-2", "MNIST-13"]);
         assert_eq!(hint, " (nearest: MNIST-1, MNIST-13, MNIST-2)");
         assert_eq!(nearest_hint("x", &[]), " (there are none)");
+        let paths = ["params/batch", "params/learning_rate", "sys/id", "train/loss"];
+        assert!(nearest_hint("params/lr", &paths).starts_with(" (nearest: params/learning_rate, params/batch"));
     }
 }

@@ -1,12 +1,426 @@
-//! `hippocamp ls`.
+//! `hippocamp ls`: the runs table.
+//!
+//! Columns: id, name, state (`running`, `finished` or `crashed`, with
+//! ` (failed)` when `sys/failed` is set), creation time, tags, then the
+//! `--columns` fields (a series shows its last value; a run without the
+//! field shows `-`). Filters apply in the order `--project`, `--tag`,
+//! `--state`, `--where`; then `--sort` (`--desc` alone lists the newest
+//! first), then `--limit`. A run is opened (read-only) only when a field
+//! of it is needed, and closed before the next one is opened.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::io::Write;
+use std::time::SystemTime;
 
-use crate::args::LsArgs;
+use hippocamp_core::sqlite::RunInfo;
+use hippocamp_core::{Mode, Run, Value};
+use serde_json::json;
+
+use crate::args::{LsArgs, TableFormat};
+use crate::filter::Expr;
+use crate::format;
 use crate::store::Context;
 use crate::CliError;
 
+/// The states `--state` takes.
+const STATES: [&str; 4] = ["running", "finished", "crashed", "failed"];
+
+/// What `--sort` sorts by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SortKey {
+    Id,
+    Name,
+    State,
+    Created,
+    Project,
+    Field(String),
+}
+
+impl SortKey {
+    fn parse(key: &str) -> Result<SortKey, CliError> {
+        Ok(match key {
+            "id" => SortKey::Id,
+            "name" => SortKey::Name,
+            "state" => SortKey::State,
+            "created" => SortKey::Created,
+            "project" => SortKey::Project,
+            path => {
+                check_path("--sort", path)?;
+                SortKey::Field(path.to_owned())
+            }
+        })
+    }
+}
+
+fn check_path(option: &str, path: &str) -> Result<(), CliError> {
+    hippocamp_core::path::validate(path)
+        .map_err(|e| CliError::new(format!("{option}: invalid field path `{path}`: {e}")))
+}
+
+/// A run of the listing, with the fields read from it.
+struct Row {
+    info: RunInfo,
+    fields: HashMap<String, Option<Value>>,
+}
+
+impl Row {
+    /// The value read at `path` (an atom's, a series' last), if any.
+    fn field(&self, path: &str) -> Option<Value> {
+        self.fields.get(path).cloned().flatten()
+    }
+}
+
+/// Reads `paths` of the run `info` (opened read-only, and closed again so
+/// that a long listing holds no more than one run open). `None` when the
+/// run was deleted since it was listed.
+fn read_fields(ctx: &Context, info: RunInfo, paths: &[&str]) -> Result<Option<Row>, CliError> {
+    let mut fields = HashMap::new();
+    if !paths.is_empty() {
+        let run = match Run::builder()
+            .dir(ctx.dir())
+            .run_id(&info.id)
+            .mode(Mode::ReadOnly)
+            .start()
+        {
+            Ok(run) => run,
+            Err(hippocamp_core::Error::NotFound { .. }) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        for path in paths {
+            fields.insert((*path).to_owned(), format::field_value(&run, path)?);
+        }
+    }
+    Ok(Some(Row { info, fields }))
+}
+
 /// Runs `hippocamp ls`.
-pub fn run(_ctx: &Context, _args: LsArgs, _out: &mut dyn Write) -> Result<(), CliError> {
-    Err(CliError::new("`hippocamp ls` is not implemented yet"))
+pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    // The arguments first: a mistake there is reported before the store
+    // is opened.
+    let filter = match &args.filter {
+        Some(source) => {
+            Some(Expr::parse(source).map_err(|e| CliError::new(format!("--where: {e}")))?)
+        }
+        None => None,
+    };
+    if let Some(state) = &args.state {
+        if !STATES.contains(&state.as_str()) {
+            return Err(CliError::new(format!(
+                "--state: no state `{state}` (the states are {})",
+                STATES.join(", ")
+            )));
+        }
+    }
+    for column in &args.columns {
+        check_path("--columns", column)?;
+    }
+    let sort = args.sort.as_deref().map(SortKey::parse).transpose()?;
+
+    // Every field any option needs, read once per run.
+    let mut paths: Vec<&str> = Vec::new();
+    let wanted = filter
+        .iter()
+        .flat_map(|f| f.paths())
+        .chain(args.columns.iter().map(String::as_str))
+        .chain(match &sort {
+            Some(SortKey::Field(path)) => Some(path.as_str()),
+            _ => None,
+        });
+    for path in wanted {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+
+    let project_key = args.project.as_deref().map(hippocamp_core::project_key);
+    let mut rows: Vec<Row> = Vec::new();
+    for info in ctx.runs()? {
+        let keep = project_key
+            .as_ref()
+            .is_none_or(|key| *key == hippocamp_core::project_key(&info.project))
+            && args.tag.iter().all(|tag| info.tags.contains(tag))
+            && match args.state.as_deref() {
+                None => true,
+                Some("failed") => info.failed,
+                Some(state) => info.state == state,
+            };
+        if !keep {
+            continue;
+        }
+        let Some(row) = read_fields(ctx, info, &paths)? else {
+            continue;
+        };
+        let matches = match &filter {
+            None => true,
+            Some(filter) => filter
+                .matches(|path| Ok::<_, std::convert::Infallible>(row.field(path)))
+                .unwrap_or_else(|never| match never {}),
+        };
+        if matches {
+            rows.push(row);
+        }
+    }
+
+    if let Some(key) = &sort {
+        let mut keyed: Vec<(Option<SortValue>, Row)> = rows
+            .into_iter()
+            .map(|row| {
+                let value = match key {
+                    SortKey::Field(path) => row.field(path).and_then(sort_value),
+                    _ => None,
+                };
+                (value, row)
+            })
+            .collect();
+        keyed.sort_by(|(va, a), (vb, b)| {
+            let ordering = match key {
+                SortKey::Id => natural(&a.info.id, &b.info.id),
+                SortKey::Name => a.info.name.cmp(&b.info.name),
+                SortKey::State => a.info.state.cmp(&b.info.state),
+                SortKey::Created => a.info.creation_time.cmp(&b.info.creation_time),
+                SortKey::Project => a.info.project.cmp(&b.info.project),
+                SortKey::Field(_) => match (va, vb) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    // Missing values go last, whatever the direction.
+                    (Some(_), None) => return Ordering::Less,
+                    (None, Some(_)) => return Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                },
+            };
+            if args.desc {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        });
+        rows = keyed.into_iter().map(|(_, row)| row).collect();
+    } else if args.desc {
+        rows.reverse();
+    }
+    if let Some(limit) = args.limit {
+        rows.truncate(limit);
+    }
+
+    let columns: Vec<Vec<Option<Value>>> = rows
+        .iter()
+        .map(|row| args.columns.iter().map(|path| row.field(path)).collect())
+        .collect();
+
+    match args.format {
+        TableFormat::Table => {
+            let mut header = vec!["ID", "NAME", "STATE", "CREATED", "TAGS"];
+            header.extend(args.columns.iter().map(String::as_str));
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .zip(&columns)
+                .map(|(row, values)| {
+                    let mut cells = vec![
+                        format::cell(&row.info.id),
+                        format::cell(&row.info.name),
+                        state(&row.info),
+                        format::time_seconds(row.info.creation_time),
+                        format::cell(&row.info.tags.join(",")),
+                    ];
+                    cells.extend(values.iter().map(|v| match v {
+                        Some(v) => format::cell(&format::plain(v)),
+                        None => "-".to_owned(),
+                    }));
+                    cells
+                })
+                .collect();
+            format::write_table(out, &header, &table)?;
+        }
+        TableFormat::Csv => {
+            let mut records = Vec::with_capacity(rows.len() + 1);
+            let mut header: Vec<String> = [
+                "id", "project", "name", "state", "failed", "created", "tags",
+            ]
+            .map(String::from)
+            .to_vec();
+            header.extend(args.columns.iter().cloned());
+            records.push(header);
+            for (row, values) in rows.iter().zip(&columns) {
+                let info = &row.info;
+                let mut record = vec![
+                    info.id.clone(),
+                    info.project.clone(),
+                    info.name.clone(),
+                    info.state.clone(),
+                    info.failed.to_string(),
+                    format::time(info.creation_time),
+                    info.tags.join(","),
+                ];
+                record.extend(
+                    values
+                        .iter()
+                        .map(|v| v.as_ref().map(format::plain).unwrap_or_default()),
+                );
+                records.push(record);
+            }
+            format::write_csv(out, &records)?;
+        }
+        TableFormat::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .zip(&columns)
+                .map(|(row, values)| {
+                    let info = &row.info;
+                    let fields: serde_json::Map<String, serde_json::Value> = args
+                        .columns
+                        .iter()
+                        .zip(values)
+                        .map(|(path, v)| {
+                            (
+                                path.clone(),
+                                v.as_ref()
+                                    .map_or(serde_json::Value::Null, format::value_json),
+                            )
+                        })
+                        .collect();
+                    json!({
+                        "id": info.id,
+                        "project": info.project,
+                        "name": info.name,
+                        "state": info.state,
+                        "failed": info.failed,
+                        "created": format::time(info.creation_time),
+                        "tags": info.tags,
+                        "fields": fields,
+                    })
+                })
+                .collect();
+            format::write_json(out, &serde_json::Value::Array(list))?;
+        }
+    }
+    Ok(())
+}
+
+fn state(info: &RunInfo) -> String {
+    if info.failed {
+        format!("{} (failed)", info.state)
+    } else {
+        info.state.clone()
+    }
+}
+
+/// A field's value as `--sort` orders it: numbers, then strings, then
+/// booleans, then times; NaN counts as missing.
+#[derive(Debug, Clone, PartialEq)]
+enum SortValue {
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    Time(SystemTime),
+}
+
+impl Eq for SortValue {}
+
+impl PartialOrd for SortValue {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SortValue {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use SortValue::*;
+        let rank = |v: &SortValue| match v {
+            Number(_) => 0,
+            Text(_) => 1,
+            Bool(_) => 2,
+            Time(_) => 3,
+        };
+        match (self, other) {
+            (Number(a), Number(b)) => a.total_cmp(b),
+            (Text(a), Text(b)) => a.cmp(b),
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Time(a), Time(b)) => a.cmp(b),
+            (a, b) => rank(a).cmp(&rank(b)),
+        }
+    }
+}
+
+fn sort_value(value: Value) -> Option<SortValue> {
+    Some(match value {
+        Value::Float(x) if x.is_nan() => return None,
+        Value::Float(x) => SortValue::Number(x),
+        Value::Int(i) => SortValue::Number(i as f64),
+        Value::Bool(b) => SortValue::Bool(b),
+        Value::Datetime(t) => SortValue::Time(t),
+        Value::String(s) => SortValue::Text(s),
+        other => SortValue::Text(format::plain(&other)),
+    })
+}
+
+/// Orders `MNIST-2` before `MNIST-10`: runs of digits compare as numbers
+/// (ties, such as `02` and `2`, by their text).
+fn natural(a: &str, b: &str) -> Ordering {
+    natural_parts(a, b).then_with(|| a.cmp(b))
+}
+
+fn natural_parts(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let na = a.len() - a.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let nb = b.len() - b.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let (da, db) = (&a[..na], &b[..nb]);
+                let (ta, tb) = (da.trim_start_matches('0'), db.trim_start_matches('0'));
+                let ordering = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+                if ordering != Ordering::Equal {
+                    return ordering;
+                }
+                a = &a[na..];
+                b = &b[nb..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                a = &a[x.len_utf8()..];
+                b = &b[y.len_utf8()..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_naturally() {
+        let mut ids = ["MNIST-10", "MNIST-2", "CIFAR-1", "MNIST-1", "MNIST-02"];
+        ids.sort_by(|a, b| natural(a, b));
+        assert_eq!(
+            ids,
+            ["CIFAR-1", "MNIST-1", "MNIST-02", "MNIST-2", "MNIST-10"]
+        );
+    }
+
+    #[test]
+    fn sort_values_order_numbers_first() {
+        let mut values = vec![
+            SortValue::Text("b".into()),
+            SortValue::Number(2.0),
+            SortValue::Number(f64::NEG_INFINITY),
+            SortValue::Bool(false),
+        ];
+        values.sort();
+        assert_eq!(
+            values,
+            [
+                SortValue::Number(f64::NEG_INFINITY),
+                SortValue::Number(2.0),
+                SortValue::Text("b".into()),
+                SortValue::Bool(false),
+            ]
+        );
+        assert_eq!(sort_value(Value::Float(f64::NAN)), None);
+    }
 }
