@@ -10,9 +10,14 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod chart;
 pub mod commands;
 pub mod error;
+pub mod filter;
+pub mod format;
+pub mod runfile;
 pub mod store;
+pub mod tables;
 
 use std::io::Write;
 

@@ -1,0 +1,1227 @@
+//! Store-level work for tools such as the `hippocamp` command: tagging
+//! runs, deleting them, removing file contents that no run refers to, and
+//! lossless dumps of whole runs for export and import.
+//!
+//! Every write is one immediate transaction on a connection with the busy
+//! timeout of the runs' writers, so it waits for (and never interleaves
+//! with) a batch of a run that is being logged. A write touches only the
+//! rows of the runs it names, and of a running run only the items of its
+//! `sys/tags`: a run being logged is never corrupted.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::{Read, Write};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+use super::codec::{self, Chunk, Points, StoredFile};
+use super::writer::{blob_path, hex, CHUNK_POINTS};
+use super::{
+    connect, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository, FILES_DIR,
+};
+use crate::error::{Error, StorageError};
+use crate::value::FieldType;
+
+/// A file that a run refers to: what it was called, its size, and the
+/// SHA-256 of its content (64 lowercase hex digits), which names the
+/// content in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileRef {
+    /// The file's name, e.g. `weights.bin`.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its content, in lowercase hex.
+    pub sha256: String,
+}
+
+/// One point of a series in a [`RunDump`]: exact step, value and
+/// timestamp (nanoseconds since the Unix epoch).
+#[derive(Debug, Clone)]
+pub struct DumpPoint<V> {
+    /// The point's step.
+    pub step: f64,
+    /// Its value.
+    pub value: V,
+    /// When it was logged, in nanoseconds since the Unix epoch.
+    pub timestamp_ns: i64,
+}
+
+/// A field's whole content in a [`RunDump`]. Floats keep their bits (NaN
+/// payloads, ±Inf, -0.0), datetimes and timestamps their nanoseconds.
+#[derive(Debug, Clone)]
+pub enum FieldData {
+    /// A Float.
+    Float(f64),
+    /// An Int.
+    Int(i64),
+    /// A Bool.
+    Bool(bool),
+    /// A String.
+    String(String),
+    /// A Datetime, in nanoseconds since the Unix epoch.
+    Datetime(i64),
+    /// A File.
+    File(FileRef),
+    /// A FloatSeries' points, in step order.
+    FloatSeries(Vec<DumpPoint<f64>>),
+    /// A StringSeries' points, in step order.
+    StringSeries(Vec<DumpPoint<String>>),
+    /// A FileSeries' points, in step order.
+    FileSeries(Vec<DumpPoint<FileRef>>),
+    /// A StringSet's items, sorted.
+    StringSet(Vec<String>),
+}
+
+impl FieldData {
+    /// The field's type.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::FieldData, FieldType};
+    /// assert_eq!(FieldData::Int(3).field_type(), FieldType::Int);
+    /// ```
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            FieldData::Float(_) => FieldType::Float,
+            FieldData::Int(_) => FieldType::Int,
+            FieldData::Bool(_) => FieldType::Bool,
+            FieldData::String(_) => FieldType::String,
+            FieldData::Datetime(_) => FieldType::Datetime,
+            FieldData::File(_) => FieldType::File,
+            FieldData::FloatSeries(_) => FieldType::FloatSeries,
+            FieldData::StringSeries(_) => FieldType::StringSeries,
+            FieldData::FileSeries(_) => FieldType::FileSeries,
+            FieldData::StringSet(_) => FieldType::StringSet,
+        }
+    }
+}
+
+/// One field of a [`RunDump`].
+#[derive(Debug, Clone)]
+pub struct FieldDump {
+    /// The field's full path, e.g. `train/loss` or `sys/tags`.
+    pub path: String,
+    /// Its type and content.
+    pub data: FieldData,
+}
+
+/// A whole run as the store holds it, losslessly: what
+/// [`Repository::export_run`] reads and [`WritableRepository::import_run`]
+/// writes back. File contents are not in it, only their [`FileRef`]s.
+#[derive(Debug, Clone)]
+pub struct RunDump {
+    /// The run's id, e.g. `MNIST-3`.
+    pub id: String,
+    /// Its project.
+    pub project: String,
+    /// When it was created, in nanoseconds since the Unix epoch.
+    pub created_ns: i64,
+    /// Its writer's last heartbeat, in nanoseconds since the Unix epoch
+    /// (with `sys/state`, it tells a finished, running or crashed run).
+    pub heartbeat_ns: i64,
+    /// Every field, sorted by path (`sys/` fields included).
+    pub fields: Vec<FieldDump>,
+}
+
+impl RunDump {
+    /// Every file the run refers to (File fields, then FileSeries points),
+    /// each content once.
+    ///
+    /// ```
+    /// use hippocamp_core::sqlite::{FieldData, FieldDump, FileRef, RunDump};
+    /// let file = FileRef { name: "a.txt".into(), size: 1, sha256: "ab".repeat(32) };
+    /// let dump = RunDump {
+    ///     id: "MNIST-1".into(),
+    ///     project: "mnist".into(),
+    ///     created_ns: 0,
+    ///     heartbeat_ns: 0,
+    ///     fields: vec![FieldDump { path: "f".into(), data: FieldData::File(file.clone()) }],
+    /// };
+    /// assert_eq!(dump.files(), [&file]);
+    /// ```
+    pub fn files(&self) -> Vec<&FileRef> {
+        let mut seen = HashSet::new();
+        let mut files = Vec::new();
+        for field in &self.fields {
+            match &field.data {
+                FieldData::File(file) => files.push(file),
+                FieldData::FileSeries(points) => files.extend(points.iter().map(|p| &p.value)),
+                _ => {}
+            }
+        }
+        files.retain(|f| seen.insert(f.sha256.as_str()));
+        files
+    }
+
+    /// Checks the dump as [`WritableRepository::import_run`] does before
+    /// it writes: a run id, valid and distinct paths (no field under
+    /// another), strings within [`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES),
+    /// finite and increasing series steps, files named by SHA-256.
+    ///
+    /// ```
+    /// use hippocamp_core::sqlite::{DumpPoint, FieldData, FieldDump, RunDump};
+    /// let point = |step| DumpPoint { step, value: 0.5, timestamp_ns: 0 };
+    /// let mut dump = RunDump {
+    ///     id: "MNIST-1".into(),
+    ///     project: "mnist".into(),
+    ///     created_ns: 0,
+    ///     heartbeat_ns: 0,
+    ///     fields: vec![FieldDump {
+    ///         path: "loss".into(),
+    ///         data: FieldData::FloatSeries(vec![point(1.0), point(2.0)]),
+    ///     }],
+    /// };
+    /// assert!(dump.check().is_ok());
+    /// dump.fields[0].data = FieldData::FloatSeries(vec![point(2.0), point(1.0)]);
+    /// assert!(dump.check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<(), Error> {
+        validate_dump(self)
+    }
+}
+
+/// A file content in the store's `files/` folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    /// The SHA-256 of the content, which names it.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+/// What [`WritableRepository::gc`] removed (or, in a dry run, would
+/// remove).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcReport {
+    /// The contents no run refers to.
+    pub blobs: Vec<Blob>,
+    /// Whether this was a dry run (nothing removed).
+    pub dry_run: bool,
+}
+
+impl GcReport {
+    /// The bytes freed (or that would be).
+    pub fn bytes(&self) -> u64 {
+        self.blobs.iter().map(|b| b.size).sum()
+    }
+}
+
+/// A store directory opened for writing, from
+/// [`Repository::open_for_writing`]: tags runs, deletes them, removes
+/// unreferenced files and imports run dumps. It reads like a
+/// [`Repository`] too.
+///
+/// ```
+/// use hippocamp_core::{sqlite::Repository, Run};
+/// let dir = tempfile::tempdir().unwrap();
+/// Run::builder().project("mnist").dir(dir.path()).start()?.close()?;
+/// let mut store = Repository::open_for_writing(dir.path())?;
+/// assert_eq!(store.set_tags("MNIST-1", &["best"], &[] as &[&str])?, ["best"]);
+/// store.delete_runs(&["MNIST-1"])?;
+/// assert!(store.runs()?.is_empty());
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct WritableRepository {
+    repo: Repository,
+}
+
+impl Deref for WritableRepository {
+    type Target = Repository;
+    fn deref(&self) -> &Repository {
+        &self.repo
+    }
+}
+
+fn unknown_run(dir: &Path, id: &str) -> Error {
+    StorageError::new(format!("no run {id} in the store at {}", dir.display())).into()
+}
+
+/// Whether `text` names a blob: a SHA-256 in lowercase hex.
+fn is_sha(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    if !is_sha(text) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The row and heartbeat of run `id`.
+fn find_run(conn: &Connection, id: &str) -> Result<Option<(i64, i64)>, StorageError> {
+    conn.query_row(
+        "SELECT run, heartbeat_ns FROM runs WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(|e| sql_error("cannot look the run up", e))
+}
+
+impl Repository {
+    /// Opens the store in `dir` for store-level writes, creating it if
+    /// missing and migrating an older schema.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = hippocamp_core::sqlite::Repository::open_for_writing(dir.path())?;
+    /// assert!(store.runs()?.is_empty());
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn open_for_writing(dir: impl AsRef<Path>) -> Result<WritableRepository, Error> {
+        let dir = dir.as_ref().to_path_buf();
+        let mut conn = connect(&dir, false)?;
+        migrate(&mut conn, &dir, false)?;
+        Ok(WritableRepository {
+            repo: Repository { dir, conn },
+        })
+    }
+
+    /// Where the content with this SHA-256 (lowercase hex) is kept;
+    /// `None` if `sha256` is not one.
+    pub fn blob_path(&self, sha256: &str) -> Option<PathBuf> {
+        is_sha(sha256).then(|| blob_path(&self.dir, sha256))
+    }
+
+    /// The whole run `id`, read in one snapshot (a run being logged is
+    /// read as of one moment). Fields created but never assigned are left
+    /// out, as when a run is opened.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::{FieldData, Repository}, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().project("mnist").dir(dir.path()).start()?;
+    /// run.at("train/loss").extend([0.5, f64::NAN])?;
+    /// run.close()?;
+    /// let dump = Repository::open(dir.path())?.export_run("MNIST-1")?;
+    /// let loss = dump.fields.iter().find(|f| f.path == "train/loss").unwrap();
+    /// let FieldData::FloatSeries(points) = &loss.data else { panic!() };
+    /// assert!(points[1].value.is_nan());
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn export_run(&self, id: &str) -> Result<RunDump, Error> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| sql_error("cannot read the run", e))?;
+        read_dump(&tx, &self.dir, id)
+        // The read transaction ends (rolls back) when `tx` drops.
+    }
+
+    /// The SHA-256 of every content that a run refers to: File fields and
+    /// FileSeries points.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let refs = Repository::open(dir.path())?.referenced_blobs()?;
+    /// assert!(refs.contains("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn referenced_blobs(&self) -> Result<BTreeSet<String>, Error> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| sql_error("cannot read the store", e))?;
+        Ok(referenced(&tx)?)
+    }
+
+    /// The contents in `files/` that no run refers to: what
+    /// [`WritableRepository::gc`] would remove. Read without taking the
+    /// store's write lock, so a file that a run is storing right now may
+    /// show up here; `gc` itself waits for such writes.
+    pub fn unreferenced_blobs(&self) -> Result<Vec<Blob>, Error> {
+        let listed = list_blobs(&self.dir)?;
+        let refs = self.referenced_blobs()?;
+        Ok(listed
+            .into_iter()
+            .filter(|b| !refs.contains(&b.sha256))
+            .collect())
+    }
+}
+
+impl WritableRepository {
+    fn begin(&mut self, what: &str) -> Result<rusqlite::Transaction<'_>, StorageError> {
+        self.repo
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(&format!("cannot {what}"), e))
+    }
+
+    /// Adds and removes tags (`sys/tags` items) of run `id` and returns
+    /// its tags after, sorted. Only the items change: a finished run stays
+    /// finished, and a running one goes on. A name both added and removed
+    /// is an error; removing an absent tag is not.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// Run::builder().project("mnist").tags(["draft"]).dir(dir.path()).start()?.close()?;
+    /// let mut store = Repository::open_for_writing(dir.path())?;
+    /// let tags = store.set_tags("MNIST-1", &["best", "cnn"], &["draft"])?;
+    /// assert_eq!(tags, ["best", "cnn"]);
+    /// assert_eq!(store.runs()?[0].state, "finished");
+    /// assert!(store.set_tags("MNIST-9", &["x"], &[] as &[&str]).is_err());
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn set_tags<A: AsRef<str>, R: AsRef<str>>(
+        &mut self,
+        id: &str,
+        add: &[A],
+        remove: &[R],
+    ) -> Result<Vec<String>, Error> {
+        let added: BTreeSet<&str> = add.iter().map(AsRef::as_ref).collect();
+        for item in remove {
+            if added.contains(item.as_ref()) {
+                return Err(StorageError::new(format!(
+                    "tag {:?} is both added and removed",
+                    item.as_ref()
+                ))
+                .into());
+            }
+        }
+        for item in &added {
+            crate::tree::check_string_len(item, || "sys/tags".to_owned())?;
+        }
+        let dir = self.repo.dir.clone();
+        let tx = self.begin("tag the run")?;
+        let (run, _) = find_run(&tx, id)?.ok_or_else(|| unknown_run(&dir, id))?;
+        tx.execute(
+            "INSERT INTO fields (run, path, type) VALUES (?1, 'sys/tags', 'StringSet')
+             ON CONFLICT (run, path) DO NOTHING",
+            [run],
+        )
+        .map_err(|e| sql_error("cannot tag the run", e))?;
+        let (field, field_type): (i64, String) = tx
+            .query_row(
+                "SELECT field, type FROM fields WHERE run = ?1 AND path = 'sys/tags'",
+                [run],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| sql_error("cannot tag the run", e))?;
+        if field_type != FieldType::StringSet.name() {
+            return Err(StorageError::new(format!(
+                "sys/tags of run {id} is a {field_type}, not a StringSet"
+            ))
+            .into());
+        }
+        for item in remove {
+            tx.execute(
+                "DELETE FROM set_items WHERE field = ?1 AND item = ?2",
+                params![field, item.as_ref()],
+            )
+            .map_err(|e| sql_error("cannot remove a tag", e))?;
+        }
+        for item in &added {
+            tx.execute(
+                "INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)",
+                params![field, item],
+            )
+            .map_err(|e| sql_error("cannot add a tag", e))?;
+        }
+        let tags = tx
+            .prepare("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")
+            .and_then(|mut s| {
+                s.query_map([field], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+            })
+            .map_err(|e| sql_error("cannot read the tags", e))?;
+        tx.commit()
+            .map_err(|e| sql_error("cannot tag the run", e))?;
+        Ok(tags)
+    }
+
+    /// Deletes the runs `ids` with all their fields, set items and series
+    /// points, in one transaction: an unknown id, or a run that is still
+    /// running (its heartbeat is fresh), is an error naming it, and then
+    /// nothing is deleted. Their file contents stay until [`gc`](Self::gc).
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// for _ in 0..2 {
+    ///     Run::builder().project("mnist").dir(dir.path()).start()?.close()?;
+    /// }
+    /// let mut store = Repository::open_for_writing(dir.path())?;
+    /// let err = store.delete_runs(&["MNIST-1", "MNIST-7"]).unwrap_err();
+    /// assert!(err.to_string().contains("no run MNIST-7"));
+    /// assert_eq!(store.runs()?.len(), 2);
+    /// store.delete_runs(&["MNIST-1"])?;
+    /// assert_eq!(store.runs()?[0].id, "MNIST-2");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn delete_runs<S: AsRef<str>>(&mut self, ids: &[S]) -> Result<(), Error> {
+        let dir = self.repo.dir.clone();
+        let tx = self.begin("delete runs")?;
+        let mut rows = BTreeSet::new();
+        for id in ids {
+            let id = id.as_ref();
+            let (run, heartbeat) = find_run(&tx, id)?.ok_or_else(|| unknown_run(&dir, id))?;
+            let state: Option<String> = tx
+                .query_row(
+                    "SELECT text_value FROM fields WHERE run = ?1 AND path = 'sys/state'",
+                    [run],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| sql_error("cannot read the run's state", e))?
+                .flatten();
+            if shown_state(state.as_deref(), heartbeat) == crate::run::STATE_RUNNING {
+                return Err(StorageError::new(format!(
+                    "run {id} is running (its writer was alive less than {} s ago): \
+                     close it first, or wait until it shows as crashed",
+                    super::CRASH_AFTER.as_secs()
+                ))
+                .into());
+            }
+            rows.insert(run);
+        }
+        for run in rows {
+            // Fields, set items and chunks go with it (ON DELETE CASCADE).
+            tx.execute("DELETE FROM runs WHERE run = ?1", [run])
+                .map_err(|e| sql_error("cannot delete a run", e))?;
+        }
+        tx.commit()
+            .map_err(|e| sql_error("cannot delete runs", e))?;
+        Ok(())
+    }
+
+    /// Removes the contents in `files/` that no run refers to and says
+    /// what it freed; a dry run only says. It holds the store's write lock
+    /// meanwhile, so a file a run is storing right now (before the row
+    /// that refers to it commits) is never taken.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().project("mnist").dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let mut store = Repository::open_for_writing(dir.path())?;
+    /// assert!(store.gc(false)?.blobs.is_empty());
+    /// store.delete_runs(&["MNIST-1"])?;
+    /// assert_eq!(store.gc(true)?.bytes(), 3);
+    /// assert_eq!(store.gc(false)?.bytes(), 3);
+    /// assert!(store.gc(false)?.blobs.is_empty());
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn gc(&mut self, dry_run: bool) -> Result<GcReport, Error> {
+        if dry_run {
+            return Ok(GcReport {
+                blobs: self.repo.unreferenced_blobs()?,
+                dry_run,
+            });
+        }
+        let dir = self.repo.dir.clone();
+        // Listed first: a content stored after this is not a candidate.
+        let listed = list_blobs(&dir)?;
+        let tx = self.begin("collect unreferenced files")?;
+        let refs = referenced(&tx)?;
+        let mut freed = Vec::new();
+        for blob in listed {
+            if refs.contains(&blob.sha256) {
+                continue;
+            }
+            match std::fs::remove_file(&blob.path) {
+                Ok(()) => freed.push(blob),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StorageError::with_source(
+                        format!("cannot remove {}", blob.path.display()),
+                        e,
+                    )
+                    .into())
+                }
+            }
+        }
+        // Folders left empty go too (a failure only leaves a folder).
+        let folders: BTreeSet<&Path> = freed.iter().filter_map(|b| b.path.parent()).collect();
+        for folder in folders {
+            let _ = std::fs::remove_dir(folder);
+        }
+        tx.commit()
+            .map_err(|e| sql_error("cannot collect unreferenced files", e))?;
+        Ok(GcReport {
+            blobs: freed,
+            dry_run,
+        })
+    }
+
+    /// Writes `dump` into the store as a run and returns its id: the
+    /// dump's id, or, when the store has a run with that id already, the
+    /// next id of its project (e.g. `MNIST-7`; `sys/id` follows). File
+    /// contents the store lacks are copied from `files_dir/<sha256>` and
+    /// checked against their SHA-256 and size. The dump is checked first
+    /// (paths, types, increasing finite steps); nothing is written when
+    /// anything is wrong.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    /// let run = Run::builder().project("mnist").dir(a.path()).start()?;
+    /// run.at("params/lr").assign(0.01)?;
+    /// run.close()?;
+    /// let dump = Repository::open(a.path())?.export_run("MNIST-1")?;
+    /// let mut store = Repository::open_for_writing(b.path())?;
+    /// assert_eq!(store.import_run(&dump, None)?, "MNIST-1");
+    /// assert_eq!(store.import_run(&dump, None)?, "MNIST-2"); // MNIST-1 exists
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn import_run(
+        &mut self,
+        dump: &RunDump,
+        files_dir: Option<&Path>,
+    ) -> Result<String, Error> {
+        validate_dump(dump)?;
+        let dir = self.repo.dir.clone();
+        // Every content must be at hand before anything is written.
+        let mut sources = Vec::new();
+        for file in dump.files() {
+            if blob_path(&dir, &file.sha256).is_file() {
+                continue;
+            }
+            let source = files_dir.map(|d| d.join(&file.sha256));
+            match source {
+                Some(source) if source.is_file() => sources.push((file, source)),
+                _ => {
+                    return Err(StorageError::new(format!(
+                        "the content of file {:?} (sha256 {}) of run {} is neither in the store \
+                         nor in {}",
+                        file.name,
+                        file.sha256,
+                        dump.id,
+                        files_dir.map_or("the export".into(), |d| d.display().to_string())
+                    ))
+                    .into())
+                }
+            }
+        }
+        let key = crate::run::project_key(&dump.project);
+        let tx = self.begin("import the run")?;
+        let mut id = dump.id.clone();
+        if find_run(&tx, &id)?.is_some() {
+            loop {
+                let n: i64 = tx
+                    .query_row(
+                        "INSERT INTO counters (project_key, last) VALUES (?1, 1)
+                         ON CONFLICT (project_key) DO UPDATE SET last = last + 1
+                         RETURNING last",
+                        [&key],
+                        |row| row.get(0),
+                    )
+                    .map_err(|e| sql_error("cannot number the run", e))?;
+                id = format!("{key}-{n}");
+                if find_run(&tx, &id)?.is_none() {
+                    break;
+                }
+            }
+        } else if let Some(n) = id
+            .strip_prefix(key.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            // The project's numbering goes on after the imported number,
+            // so that the next new run does not get this id.
+            tx.execute(
+                "INSERT INTO counters (project_key, last) VALUES (?1, ?2)
+                 ON CONFLICT (project_key) DO UPDATE SET last = max(last, excluded.last)",
+                params![key, n],
+            )
+            .map_err(|e| sql_error("cannot number the run", e))?;
+        }
+        tx.execute(
+            "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?4)",
+            params![id, dump.project, dump.created_ns, dump.heartbeat_ns],
+        )
+        .map_err(|e| sql_error("cannot record the run", e))?;
+        let run = tx.last_insert_rowid();
+        // Contents are stored inside the transaction: `gc` (which holds
+        // the write lock) never sees one before its row.
+        for (file, source) in sources {
+            copy_blob(&dir, source.as_path(), file)?;
+        }
+        for field in &dump.fields {
+            write_field(&tx, run, &id, field)?;
+        }
+        tx.commit()
+            .map_err(|e| sql_error("cannot import the run", e))?;
+        Ok(id)
+    }
+}
+
+fn write_field(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    id: &str,
+    field: &FieldDump,
+) -> Result<(), StorageError> {
+    let (mut int_value, mut text_value, mut file_sha, mut file_size) = (None, None, None, None);
+    match &field.data {
+        FieldData::Float(x) => int_value = Some(x.to_bits() as i64),
+        FieldData::Int(x) => int_value = Some(*x),
+        FieldData::Bool(x) => int_value = Some(i64::from(*x)),
+        FieldData::Datetime(x) => int_value = Some(*x),
+        // An imported run under a new id says so in `sys/id` too.
+        FieldData::String(_) if field.path == "sys/id" => text_value = Some(id),
+        FieldData::String(s) => text_value = Some(s.as_str()),
+        FieldData::File(file) => {
+            text_value = Some(file.name.as_str());
+            file_sha = Some(file.sha256.as_str());
+            file_size = Some(file.size as i64);
+        }
+        _ => {}
+    }
+    tx.execute(
+        "INSERT INTO fields (run, path, type, int_value, text_value, file_sha, file_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            run,
+            field.path,
+            field.data.field_type().name(),
+            int_value,
+            text_value,
+            file_sha,
+            file_size
+        ],
+    )
+    .map_err(|e| sql_error(&format!("cannot write `{}`", field.path), e))?;
+    let row = tx.last_insert_rowid();
+    let stored = |f: &FileRef| StoredFile {
+        // Checked by `validate_dump`.
+        sha256: unhex(&f.sha256).unwrap_or_default(),
+        name: f.name.clone(),
+        size: f.size,
+    };
+    match &field.data {
+        FieldData::StringSet(items) => {
+            let mut stmt = tx
+                .prepare("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
+                .map_err(|e| sql_error("cannot write a set", e))?;
+            for item in items {
+                stmt.execute(params![row, item])
+                    .map_err(|e| sql_error("cannot write a set", e))?;
+            }
+        }
+        FieldData::FloatSeries(points) => write_points(tx, row, points, |v| {
+            Points::Float(v.iter().map(|p| p.value).collect())
+        })?,
+        FieldData::StringSeries(points) => write_points(tx, row, points, |v| {
+            Points::String(v.iter().map(|p| p.value.clone()).collect())
+        })?,
+        FieldData::FileSeries(points) => write_points(tx, row, points, |v| {
+            Points::File(v.iter().map(|p| stored(&p.value)).collect())
+        })?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_points<V>(
+    tx: &rusqlite::Transaction<'_>,
+    row: i64,
+    points: &[DumpPoint<V>],
+    values: impl Fn(&[DumpPoint<V>]) -> Points,
+) -> Result<(), StorageError> {
+    let mut stmt = tx
+        .prepare(
+            "INSERT INTO chunks (field, first_step, last_step, count, data)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(|e| sql_error("cannot write series points", e))?;
+    for part in points.chunks(CHUNK_POINTS) {
+        let (Some(first), Some(last)) = (part.first(), part.last()) else {
+            continue;
+        };
+        let chunk = Chunk {
+            steps: part.iter().map(|p| p.step).collect(),
+            values: values(part),
+            timestamps: part.iter().map(|p| nanos_to_time(p.timestamp_ns)).collect(),
+        };
+        stmt.execute(params![
+            row,
+            first.step,
+            last.step,
+            part.len() as i64,
+            codec::encode(&chunk)
+        ])
+        .map_err(|e| sql_error("cannot write series points", e))?;
+    }
+    Ok(())
+}
+
+/// Checks a dump as the run's type rules would: valid, distinct paths
+/// (no field under another), strings within the limit, series steps
+/// finite and increasing, files named by SHA-256.
+fn validate_dump(dump: &RunDump) -> Result<(), Error> {
+    if dump.id.is_empty() || dump.id.chars().any(char::is_control) {
+        return Err(StorageError::new(format!("{:?} is not a run id", dump.id)).into());
+    }
+    let paths: HashSet<&str> = dump.fields.iter().map(|f| f.path.as_str()).collect();
+    if paths.len() != dump.fields.len() {
+        let mut seen = HashSet::new();
+        let twice = dump
+            .fields
+            .iter()
+            .find(|f| !seen.insert(f.path.as_str()))
+            .map_or("", |f| f.path.as_str());
+        return Err(StorageError::new(format!("run {} has field `{twice}` twice", dump.id)).into());
+    }
+    for field in &dump.fields {
+        let path = field.path.as_str();
+        hippocamp_path::validate(path).map_err(|source| Error::InvalidPath {
+            path: path.to_owned(),
+            source,
+        })?;
+        for (end, _) in path.match_indices('/') {
+            if paths.contains(&path[..end]) {
+                return Err(StorageError::new(format!(
+                    "run {} has `{path}` under the field `{}`",
+                    dump.id,
+                    &path[..end]
+                ))
+                .into());
+            }
+        }
+        let long = |s: &str| crate::tree::check_string_len(s, || path.to_owned());
+        let file = |f: &FileRef| -> Result<(), Error> {
+            long(&f.name)?;
+            if is_sha(&f.sha256) {
+                Ok(())
+            } else {
+                Err(StorageError::new(format!(
+                    "file {:?} of `{path}`: {:?} is not a SHA-256 in lowercase hex",
+                    f.name, f.sha256
+                ))
+                .into())
+            }
+        };
+        match &field.data {
+            FieldData::String(s) => long(s)?,
+            FieldData::File(f) => file(f)?,
+            FieldData::StringSet(items) => items.iter().try_for_each(|s| long(s))?,
+            FieldData::FloatSeries(points) => check_steps(path, points)?,
+            FieldData::StringSeries(points) => {
+                check_steps(path, points)?;
+                points.iter().try_for_each(|p| long(&p.value))?;
+            }
+            FieldData::FileSeries(points) => {
+                check_steps(path, points)?;
+                points.iter().try_for_each(|p| file(&p.value))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_steps<V>(path: &str, points: &[DumpPoint<V>]) -> Result<(), Error> {
+    let mut last: Option<f64> = None;
+    for p in points {
+        if !p.step.is_finite() {
+            return Err(Error::InvalidStep {
+                path: path.to_owned(),
+                step: p.step,
+            });
+        }
+        if let Some(last) = last.filter(|&l| p.step <= l) {
+            return Err(Error::StepNotIncreasing {
+                path: path.to_owned(),
+                step: p.step,
+                last,
+            });
+        }
+        last = Some(p.step);
+    }
+    Ok(())
+}
+
+/// Copies a content into the store, checking it against its SHA-256 and
+/// size; written aside, synced, then renamed, as the run writers do.
+fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageError> {
+    let path = blob_path(dir, &file.sha256);
+    if path.is_file() {
+        return Ok(());
+    }
+    let io = |what: &str, e: std::io::Error| {
+        StorageError::with_source(format!("cannot {what} {}", path.display()), e)
+    };
+    let folder = path.parent().unwrap_or(dir);
+    let new_folder = !folder.exists();
+    std::fs::create_dir_all(folder).map_err(|e| io("store", e))?;
+    static COPIES: AtomicU64 = AtomicU64::new(0);
+    let tmp = folder.join(format!(
+        ".{}.{}.import{}.tmp",
+        file.sha256,
+        std::process::id(),
+        COPIES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let copied = (|| -> std::io::Result<([u8; 32], u64)> {
+        let mut input = std::fs::File::open(source)?;
+        let mut output = std::fs::File::create(&tmp)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut size = 0u64;
+        loop {
+            let n = input.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            output.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        output.sync_all()?;
+        Ok((hasher.finalize().into(), size))
+    })();
+    let (sha, size) = match copied {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StorageError::with_source(
+                format!("cannot copy {} into the store", source.display()),
+                e,
+            ));
+        }
+    };
+    if hex(&sha) != file.sha256 || size != file.size {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(StorageError::new(format!(
+            "{} does not hold file {:?}: its SHA-256 or size differs from the export's \
+             (sha256 {}, {} bytes)",
+            source.display(),
+            file.name,
+            file.sha256,
+            file.size
+        )));
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| io("store", e))?;
+    #[cfg(unix)]
+    {
+        let sync_dir = |d: &Path| std::fs::File::open(d).and_then(|f| f.sync_all());
+        sync_dir(folder).map_err(|e| io("store", e))?;
+        if new_folder {
+            sync_dir(folder.parent().unwrap_or(dir)).map_err(|e| io("store", e))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = new_folder;
+    Ok(())
+}
+
+/// Every content in `files/<xx>/<sha>`; other names are left alone.
+fn list_blobs(dir: &Path) -> Result<Vec<Blob>, StorageError> {
+    let files = dir.join(FILES_DIR);
+    let io = |p: &Path, e: std::io::Error| {
+        StorageError::with_source(format!("cannot list {}", p.display()), e)
+    };
+    let folders = match std::fs::read_dir(&files) {
+        Ok(folders) => folders,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&files, e)),
+    };
+    let mut blobs = Vec::new();
+    for folder in folders {
+        let folder = folder.map_err(|e| io(&files, e))?;
+        let prefix = folder.file_name();
+        let Some(prefix) = prefix.to_str() else {
+            continue;
+        };
+        if prefix.len() != 2 || !folder.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let folder_path = folder.path();
+        for entry in std::fs::read_dir(&folder_path).map_err(|e| io(&folder_path, e))? {
+            let entry = entry.map_err(|e| io(&folder_path, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            if !is_sha(name) || !name.starts_with(prefix) {
+                continue;
+            }
+            let meta = entry.metadata().map_err(|e| io(&entry.path(), e))?;
+            if meta.is_file() {
+                blobs.push(Blob {
+                    sha256: name.to_owned(),
+                    size: meta.len(),
+                    path: entry.path(),
+                });
+            }
+        }
+    }
+    blobs.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    Ok(blobs)
+}
+
+/// The contents referred to by File fields and FileSeries chunks.
+fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
+    let mut refs = BTreeSet::new();
+    let mut stmt = conn
+        .prepare("SELECT file_sha FROM fields WHERE type = 'File' AND file_sha IS NOT NULL")
+        .map_err(|e| sql_error("cannot list files", e))?;
+    let shas = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| sql_error("cannot list files", e))?;
+    refs.extend(shas);
+    let mut stmt = conn
+        .prepare(
+            "SELECT f.path, c.data FROM chunks c JOIN fields f ON f.field = c.field
+             WHERE f.type = 'FileSeries'",
+        )
+        .map_err(|e| sql_error("cannot list files", e))?;
+    let mut rows = stmt
+        .query([])
+        .map_err(|e| sql_error("cannot list files", e))?;
+    while let Some(row) = rows.next().map_err(|e| sql_error("cannot list files", e))? {
+        let path: String = row.get(0).map_err(|e| sql_error("cannot list files", e))?;
+        let data: Vec<u8> = row.get(1).map_err(|e| sql_error("cannot list files", e))?;
+        match codec::decode(&data) {
+            Some(Chunk {
+                values: Points::File(files),
+                ..
+            }) => refs.extend(files.iter().map(|f| hex(&f.sha256))),
+            _ => {
+                return Err(StorageError::new(format!(
+                    "a chunk of `{path}` is corrupt, so which files it refers to is unknown"
+                )))
+            }
+        }
+    }
+    Ok(refs)
+}
+
+/// Reads run `id` whole (inside the caller's read transaction).
+fn read_dump(conn: &Connection, dir: &Path, id: &str) -> Result<RunDump, Error> {
+    let (run, project, created_ns, heartbeat_ns): (i64, String, i64, i64) = conn
+        .query_row(
+            "SELECT run, project, created_ns, heartbeat_ns FROM runs WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(|e| sql_error("cannot read the run", e))?
+        .ok_or_else(|| unknown_run(dir, id))?;
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = conn
+        .prepare(
+            "SELECT field, path, type, int_value, text_value, file_sha, file_size
+             FROM fields WHERE run = ?1 ORDER BY path",
+        )
+        .and_then(|mut s| {
+            s.query_map([run], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        })
+        .map_err(|e| sql_error("cannot read the run", e))?;
+    let mut fields = Vec::with_capacity(rows.len());
+    for (row, path, type_name, int_value, text_value, file_sha, file_size) in rows {
+        let corrupt = |what: &str| -> Error {
+            StorageError::new(format!(
+                "`{path}` ({type_name}) of run {id} is corrupt in the store: {what}"
+            ))
+            .into()
+        };
+        let field_type = FieldType::ALL
+            .into_iter()
+            .find(|t| t.name() == type_name)
+            .ok_or_else(|| corrupt("unknown type"))?;
+        let data = match field_type {
+            // Atoms created but never assigned are left out, as `load` does.
+            FieldType::Float => int_value.map(|v| FieldData::Float(f64::from_bits(v as u64))),
+            FieldType::Int => int_value.map(FieldData::Int),
+            FieldType::Bool => int_value.map(|v| FieldData::Bool(v != 0)),
+            FieldType::Datetime => int_value.map(FieldData::Datetime),
+            FieldType::String => text_value.map(FieldData::String),
+            FieldType::File => match (text_value, file_sha, file_size) {
+                (Some(name), Some(sha256), Some(size)) => {
+                    if !is_sha(&sha256) || size < 0 {
+                        return Err(corrupt("bad file reference"));
+                    }
+                    Some(FieldData::File(FileRef {
+                        name,
+                        size: size as u64,
+                        sha256,
+                    }))
+                }
+                _ => None,
+            },
+            FieldType::StringSet => {
+                let items = conn
+                    .prepare("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")
+                    .and_then(|mut s| {
+                        s.query_map([row], |r| r.get(0))
+                            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+                    })
+                    .map_err(|e| sql_error("cannot read a set", e))?;
+                Some(FieldData::StringSet(items))
+            }
+            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries => {
+                let blobs = conn
+                    .prepare("SELECT data FROM chunks WHERE field = ?1 ORDER BY first_step")
+                    .and_then(|mut s| {
+                        s.query_map([row], |r| r.get::<_, Vec<u8>>(0))
+                            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                    })
+                    .map_err(|e| sql_error("cannot read series points", e))?;
+                let mut floats = Vec::new();
+                let mut strings = Vec::new();
+                let mut files = Vec::new();
+                for blob in blobs {
+                    let chunk =
+                        codec::decode(&blob).ok_or_else(|| corrupt("a chunk is corrupt"))?;
+                    let stamps = chunk.timestamps.into_iter().map(time_to_nanos);
+                    let steps = chunk.steps.into_iter().zip(stamps);
+                    match (field_type, chunk.values) {
+                        (FieldType::FloatSeries, Points::Float(v)) => {
+                            floats.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
+                                DumpPoint {
+                                    step,
+                                    value,
+                                    timestamp_ns,
+                                }
+                            }))
+                        }
+                        (FieldType::StringSeries, Points::String(v)) => {
+                            strings.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
+                                DumpPoint {
+                                    step,
+                                    value,
+                                    timestamp_ns,
+                                }
+                            }))
+                        }
+                        (FieldType::FileSeries, Points::File(v)) => {
+                            files.extend(steps.zip(v).map(|((step, timestamp_ns), f)| DumpPoint {
+                                step,
+                                value: FileRef {
+                                    sha256: hex(&f.sha256),
+                                    name: f.name,
+                                    size: f.size,
+                                },
+                                timestamp_ns,
+                            }))
+                        }
+                        _ => return Err(corrupt("a chunk holds points of another type")),
+                    }
+                }
+                Some(match field_type {
+                    FieldType::FloatSeries => FieldData::FloatSeries(floats),
+                    FieldType::StringSeries => FieldData::StringSeries(strings),
+                    _ => FieldData::FileSeries(files),
+                })
+            }
+            _ => return Err(corrupt("not a field type")),
+        };
+        if let Some(data) = data {
+            fields.push(FieldDump { path, data });
+        }
+    }
+    Ok(RunDump {
+        id: id.to_owned(),
+        project,
+        created_ns,
+        heartbeat_ns,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
+        assert_eq!(unhex(&hex(&bytes)), Some(bytes));
+        assert_eq!(unhex("AB"), None);
+        assert_eq!(unhex(&"g".repeat(64)), None);
+    }
+
+    #[test]
+    fn bad_dumps_are_refused() {
+        let dump = |fields: Vec<FieldDump>| RunDump {
+            id: "X-1".into(),
+            project: "x".into(),
+            created_ns: 0,
+            heartbeat_ns: 0,
+            fields,
+        };
+        let field = |path: &str, data| FieldDump {
+            path: path.into(),
+            data,
+        };
+        let point = |step| DumpPoint {
+            step,
+            value: 1.0,
+            timestamp_ns: 0,
+        };
+        let bad = [
+            dump(vec![
+                field("a", FieldData::Int(1)),
+                field("a", FieldData::Int(2)),
+            ]),
+            dump(vec![
+                field("a", FieldData::Int(1)),
+                field("a/b", FieldData::Int(2)),
+            ]),
+            dump(vec![field("a//b", FieldData::Int(1))]),
+            dump(vec![field(
+                "s",
+                FieldData::FloatSeries(vec![point(1.0), point(1.0)]),
+            )]),
+            dump(vec![field(
+                "s",
+                FieldData::FloatSeries(vec![point(f64::NAN)]),
+            )]),
+            dump(vec![field(
+                "f",
+                FieldData::File(FileRef {
+                    name: "x".into(),
+                    size: 0,
+                    sha256: "../../etc/passwd".into(),
+                }),
+            )]),
+        ];
+        for dump in bad {
+            assert!(validate_dump(&dump).is_err(), "{dump:?}");
+        }
+        let good = dump(vec![
+            field("a/b", FieldData::Int(1)),
+            field("s", FieldData::FloatSeries(vec![point(0.0), point(2.5)])),
+        ]);
+        validate_dump(&good).unwrap();
+    }
+}
