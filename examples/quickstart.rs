@@ -81,7 +81,10 @@ fn main() -> Result<(), hippocamp::Error> {
     // Read it back from disk, as another process (or the CLI) would.
     let stored = Run::builder().run_id(&id).mode(Mode::ReadOnly).start()?;
     let dir = std::env::var("HIPPOCAMP_HOME").unwrap_or_else(|_| "./.hippocamp".into());
-    println!("run {id} (project {}) is stored in {dir}:", stored.project());
+    println!(
+        "run {id} (project {}) is stored in {dir}:",
+        stored.project()
+    );
     println!("{}", stored.structure()?);
     let back: Params = stored.at("params").fetch_as()?;
     let losses = stored.at("train/loss").fetch_values()?;

@@ -196,6 +196,7 @@ fn a_target_in_a_struct_and_a_reference_to_a_reference() -> Result<(), Error> {
     log!(by_ref.run, "x" => 1)?;
     let double = &&trainer.run;
     log!(double, "y" => 2)?;
+    assert_eq!(trainer.run.at("x").fetch()?, Value::Int(1));
     assert_eq!(trainer.run.at("y").fetch()?, Value::Int(2));
     Ok(())
 }

@@ -59,12 +59,12 @@ fn integral(x: f64) -> Option<i64> {
 /// assert_eq!(hippocamp_cli::format::time(t), "1970-01-01T00:00:00.000001500Z");
 /// ```
 pub fn time(t: SystemTime) -> String {
-    humantime::format_rfc3339_nanos(t).to_string()
+    hippocamp_core::format_rfc3339(t, 9)
 }
 
 /// A time, RFC 3339 in UTC to the second, for tables.
 pub fn time_seconds(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
+    hippocamp_core::format_rfc3339(t, 0)
 }
 
 /// A file's name and size: `weights.bin (1024 bytes)`.

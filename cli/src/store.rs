@@ -153,7 +153,13 @@ mod tests {
         let hint = nearest_hint("MNIST-12", &["CIFAR-1", "MNIST-1", "MNIST-2", "MNIST-13"]);
         assert_eq!(hint, " (nearest: MNIST-1, MNIST-13, MNIST-2)");
         assert_eq!(nearest_hint("x", &[]), " (there are none)");
-        let paths = ["params/batch", "params/learning_rate", "sys/id", "train/loss"];
-        assert!(nearest_hint("params/lr", &paths).starts_with(" (nearest: params/learning_rate, params/batch"));
+        let paths = [
+            "params/batch",
+            "params/learning_rate",
+            "sys/id",
+            "train/loss",
+        ];
+        assert!(nearest_hint("params/lr", &paths)
+            .starts_with(" (nearest: params/learning_rate, params/batch"));
     }
 }

@@ -194,7 +194,8 @@ impl Handler {
 
     // ---- the plumbing every operation goes through ------------------
 
-    fn check_path(&self, rel: &str) -> Result<()> {
+    /// Checks this handler's path and `rel` under it.
+    pub(crate) fn check_path(&self, rel: &str) -> Result<()> {
         if let Some(source) = &self.invalid {
             return Err(Error::InvalidPath {
                 path: hippocamp_path::join(&self.path, rel),
@@ -278,29 +279,16 @@ impl Handler {
         )
     }
 
-    pub(crate) fn append_float_site(
+    /// Appends a number or string at a callsite's literal path.
+    pub(crate) fn append_site(
         &self,
         site: &Callsite,
-        value: f64,
+        item: SeriesItem<'_>,
         options: &LogOptions,
     ) -> Result<()> {
         self.write_site(
             site,
-            SeriesItem::Float(value),
-            |tree, id, item| tree.append_to(id, item, options.step, options.timestamp),
-            |tree, target, item| tree.append(target, item, options.step, options.timestamp),
-        )
-    }
-
-    pub(crate) fn append_string_site(
-        &self,
-        site: &Callsite,
-        value: &str,
-        options: &LogOptions,
-    ) -> Result<()> {
-        self.write_site(
-            site,
-            SeriesItem::String(value),
+            item,
             |tree, id, item| tree.append_to(id, item, options.step, options.timestamp),
             |tree, target, item| tree.append(target, item, options.step, options.timestamp),
         )
@@ -310,35 +298,15 @@ impl Handler {
         self.write_at(rel, |tree, target| tree.assign(target, value))
     }
 
-    pub(crate) fn append_float_at(
+    /// Appends a point at `rel` (a file's bytes already read).
+    pub(crate) fn append_item_at(
         &self,
         rel: &str,
-        value: f64,
+        item: SeriesItem<'_>,
         options: &LogOptions,
     ) -> Result<()> {
         self.write_at(rel, |tree, target| {
-            tree.append(
-                target,
-                SeriesItem::Float(value),
-                options.step,
-                options.timestamp,
-            )
-        })
-    }
-
-    pub(crate) fn append_string_at(
-        &self,
-        rel: &str,
-        value: &str,
-        options: &LogOptions,
-    ) -> Result<()> {
-        self.write_at(rel, |tree, target| {
-            tree.append(
-                target,
-                SeriesItem::String(value),
-                options.step,
-                options.timestamp,
-            )
+            tree.append(target, item, options.step, options.timestamp)
         })
     }
 
@@ -350,14 +318,7 @@ impl Handler {
     ) -> Result<()> {
         self.check_path(rel)?;
         let data = self.read_file(rel, file)?;
-        self.write_at(rel, |tree, target| {
-            tree.append(
-                target,
-                SeriesItem::File(&data),
-                options.step,
-                options.timestamp,
-            )
-        })
+        self.append_item_at(rel, SeriesItem::File(&data), options)
     }
 
     /// Stores a file; `operation` is `Upload`, or `Assign` for a [`File`]
@@ -497,6 +458,18 @@ impl Handler {
 
     /// Removes every point of a series (the next default step is 0 again)
     /// or every item of a StringSet.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// let loss = run.at("train/loss");
+    /// loss.extend([0.9, 0.8])?;
+    /// loss.clear()?;
+    /// assert!(loss.fetch_values()?.is_empty());
+    /// loss.append(0.7)?;
+    /// assert_eq!(loss.fetch_last()?.step, 0.0);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn clear(&self) -> Result<()> {
         self.write_at("", |tree, target| tree.clear(target))
     }
@@ -537,18 +510,48 @@ impl Handler {
         T::fetch_at(self, "")
     }
 
-    /// The last point of a FloatSeries or StringSeries.
+    /// The last point of a FloatSeries or StringSeries; a series with no
+    /// point is [`Error::NotFound`].
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("log").append("epoch 1")?;
+    /// run.at("log").append_at(5, "epoch 5")?;
+    /// let last = run.at("log").fetch_last()?;
+    /// assert_eq!((last.step, last.value), (5.0, Value::String("epoch 5".into())));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn fetch_last(&self) -> Result<Point> {
         self.fetch_last_at("")
     }
 
     /// Every point of a series, in step order.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("acc").extend([0.5, 0.75])?;
+    /// let points = run.at("acc").fetch_values()?;
+    /// let steps: Vec<f64> = points.iter().map(|p| p.step).collect();
+    /// assert_eq!(steps, [0.0, 1.0]);
+    /// assert_eq!(points[1].value, Value::Float(0.75));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn fetch_values(&self) -> Result<Vec<Point>> {
         self.read_at("", |tree, target| tree.fetch_values(target))
     }
 
     /// Stores a file from disk in a File field (read now: a missing file is
     /// this call's error).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Error, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// let missing = run.at("model").upload("/no/such/file.onnx");
+    /// assert!(matches!(missing, Err(Error::File { .. })));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn upload(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         self.upload_at("", &File::from_path(path), Operation::Upload)
     }
@@ -567,11 +570,30 @@ impl Handler {
     }
 
     /// A File's bytes, or the last file of a FileSeries.
+    ///
+    /// ```
+    /// # use hippocamp_core::{File, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("images").append(File::from_bytes(b"first".to_vec(), "0.png"))?;
+    /// run.at("images").append(File::from_bytes(b"second".to_vec(), "1.png"))?;
+    /// assert_eq!(run.at("images").download()?, b"second");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn download(&self) -> Result<Vec<u8>> {
         self.read_at("", |tree, target| Ok(tree.download(target, None)?.to_vec()))
     }
 
-    /// The file of a FileSeries at `step`.
+    /// The file of a FileSeries at `step`; a step without a file is
+    /// [`Error::NotFound`].
+    ///
+    /// ```
+    /// # use hippocamp_core::{Error, File, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("images").append_at(3, File::from_bytes(b"epoch 3".to_vec(), "3.png"))?;
+    /// assert_eq!(run.at("images").download_at(3)?, b"epoch 3");
+    /// assert!(matches!(run.at("images").download_at(4), Err(Error::NotFound { .. })));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn download_at<S: IntoStep>(&self, step: S) -> Result<Vec<u8>> {
         let step = step.into_step();
         self.read_at("", |tree, target| {
@@ -600,6 +622,15 @@ impl Handler {
     }
 
     /// Removes strings from a StringSet (absent ones are ignored).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("labels").add(["a", "b"])?;
+    /// run.at("labels").remove(["a", "never-there"])?;
+    /// assert_eq!(run.at("labels").fetch()?, Value::StringSet(["b".to_string()].into()));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn remove<I, S>(&self, items: I) -> Result<()>
     where
         I: IntoIterator<Item = S>,
@@ -625,6 +656,15 @@ impl Handler {
     }
 
     /// The tree under this handler (a field shows as a one-entry tree).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("params/lr").assign(0.01)?;
+    /// assert_eq!(run.at("params").structure()?.to_string(), "|--> lr: 0.01\n");
+    /// assert_eq!(run.at("params/lr").structure()?.to_string(), "|--> lr: 0.01\n");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn structure(&self) -> Result<Structure> {
         self.structure_inner(false)
     }

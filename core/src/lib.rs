@@ -50,7 +50,7 @@ pub use serde_ns::Serde;
 pub use structure::Structure;
 pub use tree::MAX_STRING_BYTES;
 pub use typed::{kind, Typed, TypedPath};
-pub use value::{FieldType, FileInfo, Operation, Point, Value};
+pub use value::{format_rfc3339, FieldType, FileInfo, Operation, Point, Value};
 
 /// The path grammar, shared with the macros.
 pub use hippocamp_path as path;

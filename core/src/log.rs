@@ -9,6 +9,7 @@ use crate::callsite::Callsite;
 use crate::error::{Error, Result};
 use crate::file::File;
 use crate::handler::{as_string_set, Handler};
+use crate::tree::SeriesItem;
 use crate::typed::{kind, TypedPath};
 use crate::value::{FieldType, Operation, Value};
 
@@ -310,10 +311,15 @@ fn int_value<T: TryInto<i64> + std::fmt::Display + Copy>(
     value
         .try_into()
         .map(Value::Int)
-        .map_err(|_| Error::OutOfRange {
-            path: hippocamp_path::join(target.path(), rel),
-            detail: format!("{value} does not fit an Int (64-bit signed)"),
-        })
+        .map_err(|_| int_out_of_range(value, hippocamp_path::join(target.path(), rel)))
+}
+
+/// The refusal of an integer beyond `i64` at `path`.
+pub(crate) fn int_out_of_range(value: impl std::fmt::Display, path: String) -> Error {
+    Error::OutOfRange {
+        path,
+        detail: format!("{value} does not fit an Int (64-bit signed)"),
+    }
 }
 
 macro_rules! int_impls {
@@ -350,11 +356,11 @@ macro_rules! float_series {
         impl Appendable for $t {
             #[inline]
             fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
-                target.append_float_at(rel, *self as f64, options)
+                target.append_item_at(rel, SeriesItem::Float(*self as f64), options)
             }
             #[inline]
             fn append_at_site(&self, target: &Handler, site: &Callsite, options: &LogOptions) -> Result<()> {
-                target.append_float_site(site, *self as f64, options)
+                target.append_site(site, SeriesItem::Float(*self as f64), options)
             }
         }
         impl SeriesValue for $t {
@@ -372,25 +378,32 @@ float_series!(f64, f32, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 // ---- bool, strings, time ---------------------------------------------
 
+/// `LogField` for a type that is read back from one [`Value`] variant, of
+/// the field type of the same name.
+macro_rules! atom_field {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl LogField for $t {
+            type Paths = TypedPath<kind::$variant>;
+            fn paths_at(path: Cow<'static, str>) -> Self::Paths {
+                TypedPath::new(path)
+            }
+            fn fetch_at(target: &Handler, rel: &str) -> Result<Self> {
+                match target.fetch_at(rel)? {
+                    Value::$variant(x) => Ok(x),
+                    other => Err(conversion(target, rel, stringify!($t), other.field_type())),
+                }
+            }
+        }
+    )*};
+}
+atom_field!(bool => Bool, String => String, SystemTime => Datetime);
+
 impl Loggable for bool {
     fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
         target.assign_value_at(rel, Value::Bool(*self))
     }
     fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
         target.assign_value_site(site, Value::Bool(*self))
-    }
-}
-
-impl LogField for bool {
-    type Paths = TypedPath<kind::Bool>;
-    fn paths_at(path: Cow<'static, str>) -> Self::Paths {
-        TypedPath::new(path)
-    }
-    fn fetch_at(target: &Handler, rel: &str) -> Result<Self> {
-        match target.fetch_at(rel)? {
-            Value::Bool(x) => Ok(x),
-            other => Err(conversion(target, rel, "bool", other.field_type())),
-        }
     }
 }
 
@@ -412,22 +425,9 @@ impl Loggable for String {
     }
 }
 
-impl LogField for String {
-    type Paths = TypedPath<kind::String>;
-    fn paths_at(path: Cow<'static, str>) -> Self::Paths {
-        TypedPath::new(path)
-    }
-    fn fetch_at(target: &Handler, rel: &str) -> Result<Self> {
-        match target.fetch_at(rel)? {
-            Value::String(x) => Ok(x),
-            other => Err(conversion(target, rel, "String", other.field_type())),
-        }
-    }
-}
-
 impl Appendable for str {
     fn append_at(&self, target: &Handler, rel: &str, options: &LogOptions) -> Result<()> {
-        target.append_string_at(rel, self, options)
+        target.append_item_at(rel, SeriesItem::String(self), options)
     }
     fn append_at_site(
         &self,
@@ -435,7 +435,7 @@ impl Appendable for str {
         site: &Callsite,
         options: &LogOptions,
     ) -> Result<()> {
-        target.append_string_site(site, self, options)
+        target.append_site(site, SeriesItem::String(self), options)
     }
 }
 
@@ -467,18 +467,8 @@ impl Loggable for SystemTime {
     fn log_at(&self, target: &Handler, rel: &str, _: &LogOptions) -> Result<()> {
         target.assign_value_at(rel, Value::Datetime(*self))
     }
-}
-
-impl LogField for SystemTime {
-    type Paths = TypedPath<kind::Datetime>;
-    fn paths_at(path: Cow<'static, str>) -> Self::Paths {
-        TypedPath::new(path)
-    }
-    fn fetch_at(target: &Handler, rel: &str) -> Result<Self> {
-        match target.fetch_at(rel)? {
-            Value::Datetime(x) => Ok(x),
-            other => Err(conversion(target, rel, "SystemTime", other.field_type())),
-        }
+    fn log_at_site(&self, target: &Handler, site: &Callsite, _: &LogOptions) -> Result<()> {
+        target.assign_value_site(site, Value::Datetime(*self))
     }
 }
 

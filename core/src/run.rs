@@ -51,7 +51,7 @@ impl Mode {
 }
 
 /// The run's state as `sys/state` shows it.
-const STATE_RUNNING: &str = "running";
+pub(crate) const STATE_RUNNING: &str = "running";
 const STATE_FINISHED: &str = "finished";
 
 /// Settings for a new (or resumed) run; from [`Run::builder`].
@@ -146,11 +146,11 @@ impl RunBuilder {
     /// loaded, so the type rules and default steps go on where they were.
     /// [`Mode::ReadOnly`] needs the `run_id` of an existing run.
     pub fn start(self) -> Result<Run> {
+        let project = self
+            .project
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
         if self.mode == Mode::Debug {
-            let project = self
-                .project
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
             let id = match &self.run_id {
                 Some(id) => id.clone(),
                 None => next_memory_id(&project),
@@ -163,10 +163,6 @@ impl RunBuilder {
         let read_only = self.mode == Mode::ReadOnly;
         let mut conn = crate::sqlite::connect(&dir, read_only)?;
         crate::sqlite::migrate(&mut conn, &dir, read_only)?;
-        let project = self
-            .project
-            .clone()
-            .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
         let record = crate::sqlite::open_or_create_run(
             &mut conn,
             &project,
@@ -469,7 +465,19 @@ impl Run {
         state.set_system("sys/failed", Value::Bool(failed))
     }
 
-    /// Returns once everything logged before is durable.
+    /// Returns once everything logged before is durable; an error of the
+    /// background writer since the last flush is returned here.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?; // async: queued
+    /// run.at("train/loss").append(0.5)?;
+    /// run.flush()?;                                       // now on disk
+    /// let reader = Run::builder().dir(dir.path()).run_id(run.id()).mode(Mode::ReadOnly).start()?;
+    /// assert_eq!(reader.at("train/loss").fetch_values()?.len(), 1);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
     pub fn flush(&self) -> Result<()> {
         let mut state = self.inner.lock();
         Ok(state.store.flush()?)
@@ -477,6 +485,17 @@ impl Run {
 
     /// Flushes, marks the run finished and closes its store. Later writes
     /// are [`Error::Closed`]; reads still work. Closing twice is a no-op.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Error, Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("x").assign(1)?;
+    /// run.close()?;
+    /// assert!(matches!(run.at("y").assign(2), Err(Error::Closed { .. })));
+    /// assert_eq!(run.at("sys/state").fetch()?, Value::String("finished".into()));
+    /// run.close()?;
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn close(&self) -> Result<()> {
         self.inner.close()
     }

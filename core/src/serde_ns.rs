@@ -12,8 +12,8 @@ use serde::ser::{self, Impossible, Serialize};
 
 use crate::error::{Error, Result};
 use crate::handler::Handler;
-use crate::log::{LogOptions, Loggable};
-use crate::tree::{Target, MAX_STRING_BYTES};
+use crate::log::{int_out_of_range, LogOptions, Loggable};
+use crate::tree::{check_string_len, Target};
 use crate::value::Value;
 
 /// Logs any `T: serde::Serialize`: structs and maps become namespaces,
@@ -127,15 +127,9 @@ impl<T: Serialize> Loggable for Serde<T> {
     /// Merges the value into the namespace at `rel` (or writes the field
     /// there, for a scalar); `options` are not used (nothing is appended).
     fn log_at(&self, target: &Handler, rel: &str, _options: &LogOptions) -> Result<()> {
-        if !rel.is_empty() {
-            if let Err(source) = hippocamp_path::validate(rel) {
-                let base = target.path();
-                return Err(Error::InvalidPath {
-                    path: hippocamp_path::join(base, rel),
-                    source: shifted(source, base),
-                });
-            }
-        }
+        // Before the walk, so that a bad path is this call's error even
+        // when the value writes nothing.
+        target.check_path(rel)?;
         let mut collector = Collector {
             base: target.path(),
             path: rel.to_owned(),
@@ -294,16 +288,7 @@ impl<'a> Collector<'a> {
             }));
         }
         if let Value::String(s) = &value {
-            if s.len() > MAX_STRING_BYTES {
-                return Err(SerError::Error(Error::OutOfRange {
-                    path: self.full_path(),
-                    detail: format!(
-                        "a string of {} bytes is longer than the limit of {MAX_STRING_BYTES} bytes \
-                         (log long text as a File)",
-                        s.len()
-                    ),
-                }));
-            }
+            check_string_len(s, || self.full_path()).map_err(SerError::Error)?;
         }
         self.fields.push((self.path.clone(), value));
         Ok(())
@@ -312,10 +297,7 @@ impl<'a> Collector<'a> {
     fn emit_int<I: TryInto<i64> + fmt::Display + Copy>(&mut self, v: I) -> SerResult {
         match v.try_into() {
             Ok(i) => self.emit(Value::Int(i)),
-            Err(_) => Err(SerError::Error(Error::OutOfRange {
-                path: self.full_path(),
-                detail: format!("{v} does not fit an Int (64-bit signed)"),
-            })),
+            Err(_) => Err(SerError::Error(int_out_of_range(v, self.full_path()))),
         }
     }
 
@@ -800,6 +782,7 @@ mod tests {
     use super::*;
     use crate::error::Conflict;
     use crate::run::{Mode, Run};
+    use crate::tree::MAX_STRING_BYTES;
     use crate::value::FieldType;
 
     fn run() -> Run {

@@ -204,13 +204,30 @@ struct FloatPoint {
     timestamp: SystemTime,
 }
 
+impl FloatPoint {
+    fn to_point(self) -> Point {
+        Point {
+            step: self.step,
+            value: Value::Float(self.value),
+            timestamp: self.timestamp,
+        }
+    }
+}
+
 impl MemoryStore {
+    /// The slot a write goes to, made if needed.
     fn slot(&mut self, field: FieldId) -> &mut Slot {
         let index = field.index();
         if index >= self.slots.len() {
             self.slots.resize_with(index + 1, Slot::default);
         }
         &mut self.slots[index]
+    }
+
+    /// The slot a read looks at: reading an unknown field makes nothing
+    /// (a made-up id must not allocate a slot for every id below it).
+    fn read_slot(&self, field: FieldId) -> &Slot {
+        self.slots.get(field.index()).unwrap_or(&Slot::Empty)
     }
 
     fn missing(field: FieldId) -> StorageError {
@@ -295,15 +312,8 @@ impl Store for MemoryStore {
     }
 
     fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, StorageError> {
-        Ok(match self.slot(field) {
-            Slot::Floats(points) => points
-                .iter()
-                .map(|p| Point {
-                    step: p.step,
-                    value: Value::Float(p.value),
-                    timestamp: p.timestamp,
-                })
-                .collect(),
+        Ok(match self.read_slot(field) {
+            Slot::Floats(points) => points.iter().map(|p| p.to_point()).collect(),
             Slot::Strings(points) => points
                 .iter()
                 .map(|p| p.clone().map(Value::String))
@@ -317,12 +327,8 @@ impl Store for MemoryStore {
     }
 
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError> {
-        Ok(match self.slot(field) {
-            Slot::Floats(points) => points.last().map(|p| Point {
-                step: p.step,
-                value: Value::Float(p.value),
-                timestamp: p.timestamp,
-            }),
+        Ok(match self.read_slot(field) {
+            Slot::Floats(points) => points.last().map(|p| p.to_point()),
             Slot::Strings(points) => points.last().map(|p| p.clone().map(Value::String)),
             Slot::Files(points) => points
                 .last()
@@ -332,7 +338,7 @@ impl Store for MemoryStore {
     }
 
     fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError> {
-        match (self.slot(field), step) {
+        match (self.read_slot(field), step) {
             (Slot::File(Some(file)), None) => Ok(file.bytes.clone()),
             (Slot::Files(points), Some(step)) => points
                 .iter()
@@ -341,5 +347,20 @@ impl Store for MemoryStore {
                 .ok_or_else(|| StorageError::new(format!("no file at step {step}"))),
             _ => Err(Self::missing(field)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_an_unknown_field_is_an_error_and_allocates_nothing() {
+        let mut store = MemoryStore::default();
+        let far = FieldId(u32::MAX);
+        assert!(store.read_series(far).is_err());
+        assert!(store.read_last(far).is_err());
+        assert!(store.read_file(far, None).is_err());
+        assert!(store.slots.is_empty());
     }
 }

@@ -437,18 +437,15 @@ impl Tree {
     pub(crate) fn assign(&mut self, target: &Target<'_>, value: Value) -> Result<()> {
         let value_type = value.field_type();
         debug_assert!(value_type.is_atom());
-        if let Value::String(s) = &value {
-            check_string_len(s, || target.full_path())?;
-        }
+        // Before the field is made: a refused value leaves no field.
+        check_atom(&value, || target.full_path())?;
         let id = self.field_for_write(target, value_type, Operation::Assign, value_type)?;
         self.set_atom(id, value)
     }
 
     /// Assigns an atom to the field `id`, which a write found before.
     pub(crate) fn assign_to(&mut self, id: u32, value: Value) -> Result<()> {
-        if let Value::String(s) = &value {
-            check_string_len(s, || self.node(id).path.to_string())?;
-        }
+        check_atom(&value, || self.node(id).path.to_string())?;
         self.set_atom(id, value)
     }
 
@@ -480,12 +477,9 @@ impl Tree {
             }
         };
         *current = value;
-        let NodeKind::Atom(value) = &self.nodes[id as usize].kind else {
-            unreachable!()
-        };
         self.store.apply(Op::Assign {
             field: FieldId(id),
-            value,
+            value: current,
         })?;
         Ok(())
     }
@@ -531,6 +525,9 @@ impl Tree {
                 step,
             });
         }
+        if let Some(t) = timestamp {
+            check_time(t, || target.full_path())?;
+        }
         let operation = if step.is_some() {
             Operation::AppendAt
         } else {
@@ -555,6 +552,9 @@ impl Tree {
         };
         if let SeriesItem::String(s) = item {
             check_string_len(s, || self.node(id).path.to_string())?;
+        }
+        if let Some(t) = timestamp {
+            check_time(t, || self.node(id).path.to_string())?;
         }
         let node = &mut self.nodes[id as usize];
         let NodeKind::Series {
@@ -972,6 +972,35 @@ fn next_uid() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     NEXT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
         .unwrap_or(0)
+}
+
+/// Refuses an atom beyond a limit (a string's length, a time's range).
+fn check_atom(value: &Value, path: impl FnOnce() -> String) -> Result<()> {
+    match value {
+        Value::String(s) => check_string_len(s, path),
+        Value::Datetime(t) => check_time(*t, path),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a time a store cannot keep exactly: stores hold nanoseconds
+/// since 1970 in an `i64` (1677-09-21 to 2262-04-11).
+pub(crate) fn check_time(t: SystemTime, path: impl FnOnce() -> String) -> Result<()> {
+    let fits = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() <= i64::MAX as u128,
+        Err(before) => before.duration().as_nanos() <= u128::from(i64::MIN.unsigned_abs()),
+    };
+    if !fits {
+        return Err(Error::OutOfRange {
+            path: path(),
+            detail: format!(
+                "the time {} is outside the times a store keeps exactly \
+                 (1677-09-21 to 2262-04-11: nanoseconds since 1970 in 64 bits)",
+                Value::Datetime(t)
+            ),
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn check_string_len(s: &str, path: impl FnOnce() -> String) -> Result<()> {

@@ -320,19 +320,24 @@ macro_rules! series_handle {
                 self.handler
                     .fetch_values()?
                     .into_iter()
-                    .map(|p| {
-                        let value =
-                            expect(
-                                &self.handler,
-                                p.value.clone(),
-                                stringify!($t),
-                                |v| match v {
+                    .map(
+                        |Point {
+                             step,
+                             value,
+                             timestamp,
+                         }| {
+                            let value =
+                                expect(&self.handler, value, stringify!($t), |v| match v {
                                     $pat => Some($out),
                                     _ => None,
-                                },
-                            )?;
-                        Ok(p.map(|_| value))
-                    })
+                                })?;
+                            Ok(Point {
+                                step,
+                                value,
+                                timestamp,
+                            })
+                        },
+                    )
                     .collect()
             }
         }

@@ -336,7 +336,7 @@ impl fmt::Display for Value {
             Value::Int(x) => write!(f, "{x}"),
             Value::Bool(x) => write!(f, "{x}"),
             Value::String(s) => write!(f, "{s:?}"),
-            Value::Datetime(t) => write!(f, "{}", humantime::format_rfc3339_micros(*t)),
+            Value::Datetime(t) => write_rfc3339_micros(f, *t),
             Value::File(info) => write!(f, "File({}, {} bytes)", info.name, info.size),
             Value::StringSet(items) => {
                 f.write_str("{")?;
@@ -360,6 +360,82 @@ impl fmt::Display for Value {
             }
         }
     }
+}
+
+/// `t` in UTC as RFC 3339 with `fraction_digits` digits of the second
+/// (0 to 9, more are 9): `2023-11-14T22:13:20.123456Z` with 6.
+///
+/// It takes every time a `SystemTime` holds — before 1970 too, and years
+/// past 9999 with more digits — where common formatters panic.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = UNIX_EPOCH - Duration::from_millis(1500);
+/// assert_eq!(hippocamp_core::format_rfc3339(t, 3), "1969-12-31T23:59:58.500Z");
+/// assert_eq!(hippocamp_core::format_rfc3339(UNIX_EPOCH, 0), "1970-01-01T00:00:00Z");
+/// ```
+pub fn format_rfc3339(t: SystemTime, fraction_digits: usize) -> String {
+    struct Shown(SystemTime, usize);
+    impl fmt::Display for Shown {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_rfc3339(f, self.0, self.1)
+        }
+    }
+    Shown(t, fraction_digits).to_string()
+}
+
+fn write_rfc3339_micros(f: &mut fmt::Formatter<'_>, t: SystemTime) -> fmt::Result {
+    write_rfc3339(f, t, 6)
+}
+
+fn write_rfc3339(f: &mut fmt::Formatter<'_>, t: SystemTime, fraction_digits: usize) -> fmt::Result {
+    // Whole seconds since the epoch (rounded down) and the nanoseconds
+    // after them.
+    let (secs, nanos) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => (
+            i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+            after.subsec_nanos(),
+        ),
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            match before.subsec_nanos() {
+                0 => (-secs, 0),
+                nanos => (-secs - 1, 1_000_000_000 - nanos),
+            }
+        }
+    };
+    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // The civil date of a day number: Howard Hinnant's `civil_from_days`,
+    // in 400-year eras starting on March 1st (in i128: no overflow for any
+    // day an i64 of seconds reaches).
+    let z = i128::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i128::from(month <= 2);
+    write!(
+        f,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        second_of_day / 3_600,
+        second_of_day / 60 % 60,
+        second_of_day % 60
+    )?;
+    let digits = fraction_digits.min(9);
+    if digits > 0 {
+        let fraction = format!("{nanos:09}");
+        write!(f, ".{}", &fraction[..digits])?;
+    }
+    f.write_str("Z")
 }
 
 fn conversion(expected: &'static str, found: &Value) -> Error {
@@ -488,4 +564,72 @@ macro_rules! point_into {
         }
     )*};
 }
-point_into!(f64, i64, bool, String, SystemTime, BTreeSet<String>, FileInfo);
+point_into!(
+    f64,
+    i64,
+    bool,
+    String,
+    SystemTime,
+    BTreeSet<String>,
+    FileInfo
+);
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::Value;
+
+    fn shown(t: SystemTime) -> String {
+        Value::Datetime(t).to_string()
+    }
+
+    #[test]
+    fn times_display_as_rfc3339_with_microseconds() {
+        let cases = [
+            (UNIX_EPOCH, "1970-01-01T00:00:00.000000Z"),
+            (
+                UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
+                "2023-11-14T22:13:20.123456Z",
+            ),
+            // A leap day, and the last second of a century leap year.
+            (
+                UNIX_EPOCH + Duration::from_secs(951_782_400),
+                "2000-02-29T00:00:00.000000Z",
+            ),
+            (
+                UNIX_EPOCH + Duration::from_secs(978_307_199),
+                "2000-12-31T23:59:59.000000Z",
+            ),
+            (
+                UNIX_EPOCH + Duration::from_secs(253_402_300_799),
+                "9999-12-31T23:59:59.000000Z",
+            ),
+        ];
+        for (t, text) in cases {
+            assert_eq!(shown(t), text);
+        }
+    }
+
+    #[test]
+    fn times_before_1970_and_after_9999_display_without_panicking() {
+        assert_eq!(
+            shown(UNIX_EPOCH - Duration::from_micros(1)),
+            "1969-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(
+            shown(UNIX_EPOCH - Duration::from_secs(86_400 * 365)),
+            "1969-01-01T00:00:00.000000Z"
+        );
+        // 1677-09-21T00:12:43.145224192Z is the earliest time of an i64 of
+        // nanoseconds.
+        assert_eq!(
+            shown(UNIX_EPOCH - Duration::from_nanos(i64::MIN.unsigned_abs())),
+            "1677-09-21T00:12:43.145224Z"
+        );
+        assert_eq!(
+            shown(UNIX_EPOCH + Duration::from_secs(253_402_300_800)),
+            "10000-01-01T00:00:00.000000Z"
+        );
+    }
+}

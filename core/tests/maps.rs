@@ -15,7 +15,10 @@ fn a_map_merges_into_a_namespace() {
     let more = BTreeMap::from([("momentum", 0.9), ("lr", 0.2)]);
     run.at("params").assign(&more).unwrap();
     assert_eq!(run.at("params/lr").fetch().unwrap(), Value::Float(0.2));
-    assert_eq!(run.at("params/momentum").fetch().unwrap(), Value::Float(0.9));
+    assert_eq!(
+        run.at("params/momentum").fetch().unwrap(),
+        Value::Float(0.9)
+    );
 }
 
 #[test]
@@ -44,6 +47,8 @@ fn a_key_that_is_not_a_segment_is_refused_not_rewritten() {
 #[test]
 fn an_empty_map_writes_nothing() {
     let run = run();
-    run.at("cfg").assign(BTreeMap::<String, f64>::new()).unwrap();
+    run.at("cfg")
+        .assign(BTreeMap::<String, f64>::new())
+        .unwrap();
     assert_eq!(run.at("cfg").field_type().unwrap(), None);
 }

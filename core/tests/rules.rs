@@ -738,6 +738,45 @@ fn strings_longer_than_the_limit_are_refused_and_the_limit_is_accepted() {
 }
 
 #[test]
+fn times_beyond_what_a_store_keeps_exactly_are_refused_not_clamped() {
+    let run = new_run();
+    let epoch = SystemTime::UNIX_EPOCH;
+    // The extremes of nanoseconds since 1970 in an i64 are accepted.
+    let first = epoch - Duration::from_nanos(i64::MIN.unsigned_abs());
+    let last = epoch + Duration::from_nanos(i64::MAX as u64);
+    run.at("t/first").assign(first).unwrap();
+    run.at("t/last").assign(last).unwrap();
+    assert_eq!(run.at("t/first").fetch().unwrap(), Value::Datetime(first));
+    let detail = "outside the times a store keeps exactly";
+    for (path, t) in [
+        ("t/first", first - Duration::from_nanos(1)),
+        ("t/last", last + Duration::from_nanos(1)),
+        ("t/new", epoch + Duration::from_secs(400 * 365 * 86_400)),
+    ] {
+        assert_out_of_range(run.at(path).assign(t).unwrap_err(), path, detail);
+    }
+    assert_eq!(run.at("t/last").fetch().unwrap(), Value::Datetime(last));
+    assert_eq!(run.at("t/new").field_type().unwrap(), None);
+
+    // A point's timestamp too, on the first point (no empty series is left)
+    // and on a later one.
+    let late = LogOptions::new().timestamp(last + Duration::from_secs(1));
+    assert_out_of_range(
+        0.5.append_at(run.root(), "loss", &late).unwrap_err(),
+        "loss",
+        detail,
+    );
+    assert_eq!(run.at("loss").field_type().unwrap(), None);
+    run.at("loss").append(0.5).unwrap();
+    assert_out_of_range(
+        0.25.append_at(&run.at("loss"), "", &late).unwrap_err(),
+        "loss",
+        detail,
+    );
+    assert_eq!(steps(&run, "loss"), [0.0]);
+}
+
+#[test]
 fn integers_beyond_i64_are_refused() {
     let run = new_run();
     assert_out_of_range(

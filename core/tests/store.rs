@@ -538,3 +538,116 @@ fn a_background_error_is_returned_by_close_too() {
         .unwrap();
     assert!(matches!(run.close(), Err(Error::Storage(_))));
 }
+
+/// Opens the run read-only and returns the storage error `read` gives, or
+/// the one opening gives.
+fn storage_error(dir: &Path, id: &str, read: impl FnOnce(&Run) -> Result<(), Error>) -> String {
+    let result = Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .mode(Mode::ReadOnly)
+        .start()
+        .and_then(|run| read(&run));
+    match result {
+        Err(Error::Storage(e)) => e.to_string(),
+        other => panic!("a corrupt store must be a storage error: {other:?}"),
+    }
+}
+
+#[test]
+fn corrupt_rows_of_a_store_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("x").assign(0.5).unwrap();
+    run.at("s").extend([1.0, 2.0]).unwrap();
+    run.at("f")
+        .upload_bytes(b"bytes".to_vec(), "f.bin")
+        .unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    drop(run);
+    let conn = rusqlite_conn(&dir.path().join("hippocamp.db"));
+    let sql = |statement: &str| {
+        conn.execute_batch(statement).unwrap();
+    };
+
+    // A series chunk that is not one.
+    sql("UPDATE chunks SET data = x'01000200'");
+    let err = storage_error(dir.path(), &id, |run| run.at("s").fetch_values().map(drop));
+    assert!(err.contains("is corrupt"), "{err}");
+
+    // A file whose content address is not a SHA-256: never read outside
+    // the store (nor split inside a character).
+    for sha in ["aé", "../../../etc/passwd", ""] {
+        sql(&format!(
+            "UPDATE fields SET file_sha = '{sha}' WHERE path = 'f'"
+        ));
+        let err = storage_error(dir.path(), &id, |run| run.at("f").download().map(drop));
+        assert!(err.contains("is not a SHA-256"), "{sha:?}: {err}");
+    }
+
+    // A field of a type this hippocamp does not know.
+    sql("UPDATE fields SET type = 'Complex' WHERE path = 'x'");
+    let err = storage_error(dir.path(), &id, |_| Ok(()));
+    assert!(
+        err.contains("`x` has an unknown field type \"Complex\""),
+        "{err}"
+    );
+
+    // A Float whose value is missing (but which holds something else).
+    sql("UPDATE fields SET type = 'Float', int_value = NULL, text_value = 'x' WHERE path = 'x'");
+    let err = storage_error(dir.path(), &id, |_| Ok(()));
+    assert!(
+        err.contains("`x` (Float) has no value in the store"),
+        "{err}"
+    );
+
+    // A schema version that is not one, for writers and readers alike.
+    for version in ["-1", "one"] {
+        sql(&format!(
+            "UPDATE meta SET value = '{version}' WHERE key = 'schema_version'"
+        ));
+        for mode in [Mode::Async, Mode::ReadOnly] {
+            match Run::builder()
+                .dir(dir.path())
+                .run_id(&id)
+                .mode(mode)
+                .start()
+            {
+                Err(Error::Storage(e)) => {
+                    assert!(e.to_string().contains("is not a version number"), "{e}")
+                }
+                other => panic!("{version} {mode:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_field_another_writer_made_another_type_is_refused_by_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), "p");
+    let id = first.id().to_owned();
+    first.flush().unwrap();
+    // A second writer of the same run, which has not seen `x` yet.
+    let second = open(dir.path(), &id, Mode::Async);
+    first.at("x").assign(1.5).unwrap();
+    first.flush().unwrap();
+    second.at("x").append(0.5).unwrap();
+    match second.flush() {
+        Err(Error::Storage(e)) => assert!(
+            e.to_string()
+                .contains("`x` is already a Float in the store (written by another process)"),
+            "{e}"
+        ),
+        other => panic!("the store's refusal must reach flush: {other:?}"),
+    }
+    // Only those writes were left out: the second writer goes on.
+    second.at("y").assign(2).unwrap();
+    second.flush().unwrap();
+    second.close().unwrap();
+    first.close().unwrap();
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    assert_eq!(back.at("x").fetch().unwrap(), Value::Float(1.5));
+    assert_eq!(back.at("y").fetch().unwrap(), Value::Int(2));
+}

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, Fields, Generics, Ident, LitStr, Type, Visibility};
+use syn::punctuated::Punctuated;
+use syn::{Data, DeriveInput, Fields, Generics, Ident, LitStr, Token, Type, Visibility};
 
 use crate::attr::{FieldAttrs, Flag, LOG};
 use crate::ctxt::Ctxt;
@@ -71,48 +72,29 @@ impl<'a> Container<'a> {
                 "`#[log(...)]` goes on the fields of a `LogNamespace` struct, not on the struct",
             );
         }
-        let fields = match &input.data {
+        // Every other shape is refused at its keyword and name.
+        let (keyword, what) = match &input.data {
             Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => &named.named,
-                Fields::Unnamed(_) => {
-                    let ident = &input.ident;
-                    let struct_token = data.struct_token;
-                    cx.error_spanned_by(
-                        quote!(#struct_token #ident),
-                        format_args!("{SHAPE}, not a tuple struct"),
-                    );
-                    return None;
+                Fields::Named(named) => {
+                    return Some(Container::from_fields(cx, input, &named.named))
                 }
-                Fields::Unit => {
-                    let ident = &input.ident;
-                    let struct_token = data.struct_token;
-                    cx.error_spanned_by(
-                        quote!(#struct_token #ident),
-                        format_args!("{SHAPE}, not a unit struct"),
-                    );
-                    return None;
-                }
+                Fields::Unnamed(_) => (data.struct_token.to_token_stream(), "a tuple struct"),
+                Fields::Unit => (data.struct_token.to_token_stream(), "a unit struct"),
             },
-            Data::Enum(data) => {
-                let ident = &input.ident;
-                let enum_token = data.enum_token;
-                cx.error_spanned_by(
-                    quote!(#enum_token #ident),
-                    format_args!("{SHAPE}, not an enum"),
-                );
-                return None;
-            }
-            Data::Union(data) => {
-                let ident = &input.ident;
-                let union_token = data.union_token;
-                cx.error_spanned_by(
-                    quote!(#union_token #ident),
-                    format_args!("{SHAPE}, not a union"),
-                );
-                return None;
-            }
+            Data::Enum(data) => (data.enum_token.to_token_stream(), "an enum"),
+            Data::Union(data) => (data.union_token.to_token_stream(), "a union"),
         };
+        let ident = &input.ident;
+        cx.error_spanned_by(quote!(#keyword #ident), format_args!("{SHAPE}, not {what}"));
+        None
+    }
 
+    /// The checked fields of a struct with named fields.
+    fn from_fields(
+        cx: &Ctxt,
+        input: &'a DeriveInput,
+        fields: &'a Punctuated<syn::Field, Token![,]>,
+    ) -> Container<'a> {
         let mut checked = Vec::with_capacity(fields.len());
         for field in fields {
             let Some(ident) = field.ident.as_ref() else {
@@ -145,12 +127,12 @@ impl<'a> Container<'a> {
         }
         check_names(cx, &checked);
 
-        Some(Container {
+        Container {
             ident: &input.ident,
             vis: &input.vis,
             generics: &input.generics,
             fields: checked,
-        })
+        }
     }
 }
 

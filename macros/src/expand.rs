@@ -18,7 +18,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
-use syn::{DeriveInput, GenericParam, Ident, LitStr};
+use syn::{DeriveInput, Ident, LitStr};
 
 use crate::ast::{Container, Field, Role};
 use crate::bound::{self, Params};
@@ -163,10 +163,9 @@ fn expand(c: &Container<'_>) -> TokenStream {
         )
     };
     let struct_doc = format!(
-        " The typed paths of the fields of `{}`, relative to where it is logged: \
-         `{}::paths()`. Written by `#[derive(LogNamespace)]`.",
-        ident.to_string().trim_start_matches("r#"),
-        ident.to_string().trim_start_matches("r#"),
+        " The typed paths of the fields of `{name}`, relative to where it is logged: \
+         `{name}::paths()`. Written by `#[derive(LogNamespace)]`.",
+        name = ident.unraw(),
     );
     let path_fields = kept.iter().map(|k| {
         let f = k.field;
@@ -380,8 +379,7 @@ fn expand(c: &Container<'_>) -> TokenStream {
 }
 
 fn field_doc(f: &Field<'_>) -> String {
-    let field = f.ident.to_string();
-    let field = field.trim_start_matches("r#");
+    let field = f.ident.unraw();
     match f.role {
         Role::Plain => format!(" Where `{field}` is assigned: `{}`.", f.name),
         Role::Series => format!(" Where `{field}` is appended: `{}`.", f.name),
@@ -405,21 +403,8 @@ fn stub(input: &DeriveInput, errors: TokenStream) -> TokenStream {
     } else {
         quote!(<#generic_params>)
     };
-    let held: Vec<TokenStream> = generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(t) => {
-                let ident = &t.ident;
-                Some(quote!(#ident))
-            }
-            GenericParam::Lifetime(l) => {
-                let lifetime = &l.lifetime;
-                Some(quote!(&#lifetime ()))
-            }
-            GenericParam::Const(_) => None,
-        })
-        .collect();
+    // No field is looked at: every type and lifetime parameter is held.
+    let held = bound::unused_params(generics, &[]);
     let phantom = if held.is_empty() {
         TokenStream::new()
     } else {
@@ -477,15 +462,7 @@ mod tests {
 
     fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
         let input = syn::parse2(input).expect("a derive input");
-        let text = derive(&input).to_string();
-        text.split("compile_error !")
-            .skip(1)
-            .filter_map(|rest| {
-                let start = rest.find('"')?;
-                let end = rest[start + 1..].find("\" }")?;
-                Some(rest[start + 1..start + 1 + end].replace("\\\"", "\""))
-            })
-            .collect()
+        crate::compile_error_messages(&derive(&input).to_string())
     }
 
     #[test]

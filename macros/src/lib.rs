@@ -193,3 +193,17 @@ pub fn derive_log_namespace(input: TokenStream) -> TokenStream {
 pub fn log(input: TokenStream) -> TokenStream {
     log_macro::expand(input.into()).into()
 }
+
+/// The messages of the `compile_error!`s in an expansion's text, for the
+/// unit tests of both macros.
+#[cfg(test)]
+fn compile_error_messages(text: &str) -> Vec<String> {
+    text.split("compile_error !")
+        .skip(1)
+        .filter_map(|rest| {
+            let start = rest.find('"')?;
+            let end = rest[start + 1..].find("\" }")?;
+            Some(rest[start + 1..start + 1 + end].replace("\\\"", "\""))
+        })
+        .collect()
+}

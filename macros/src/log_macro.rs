@@ -390,15 +390,7 @@ mod tests {
 
     /// The messages of the `compile_error!`s in an expansion.
     fn errors(tokens: proc_macro2::TokenStream) -> Vec<String> {
-        let text = expand(tokens).to_string();
-        text.split("compile_error !")
-            .skip(1)
-            .filter_map(|rest| {
-                let start = rest.find('"')?;
-                let end = rest[start + 1..].find("\" }")?;
-                Some(rest[start + 1..start + 1 + end].replace("\\\"", "\""))
-            })
-            .collect()
+        crate::compile_error_messages(&expand(tokens).to_string())
     }
 
     #[test]

@@ -18,7 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
 use super::codec::{self, Chunk, Points, StoredFile};
-use super::writer::{blob_path, hex, CHUNK_POINTS};
+use super::writer::{blob_path, hex, is_sha256_hex as is_sha, CHUNK_POINTS};
 use super::{
     connect, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository, FILES_DIR,
 };
@@ -243,10 +243,6 @@ fn unknown_run(dir: &Path, id: &str) -> Error {
 }
 
 /// Whether `text` names a blob: a SHA-256 in lowercase hex.
-fn is_sha(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 fn unhex(text: &str) -> Option<[u8; 32]> {
     if !is_sha(text) {
         return None;

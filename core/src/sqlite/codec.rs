@@ -53,7 +53,27 @@ impl StoredFile {
     }
 }
 
+/// One point's value on its way into a chunk.
+pub(crate) enum PointValue {
+    Float(f64),
+    String(String),
+    File(StoredFile),
+}
+
 impl Points {
+    /// Adds `value` when it is of this chunk's kind; `false` (and nothing
+    /// added) when it is not.
+    #[inline]
+    pub(crate) fn push(&mut self, value: PointValue) -> bool {
+        match (self, value) {
+            (Points::Float(v), PointValue::Float(x)) => v.push(x),
+            (Points::String(v), PointValue::String(x)) => v.push(x),
+            (Points::File(v), PointValue::File(x)) => v.push(x),
+            _ => return false,
+        }
+        true
+    }
+
     pub(crate) fn len(&self) -> usize {
         match self {
             Points::Float(v) => v.len(),
@@ -194,7 +214,7 @@ impl<'a> Reader<'a> {
     }
     fn varint(&mut self) -> Option<i64> {
         let (value, len) = i64::decode_var(self.0)?;
-        self.0 = &self.0[len..];
+        self.0 = self.0.get(len..)?;
         Some(value)
     }
     fn string(&mut self) -> Option<String> {

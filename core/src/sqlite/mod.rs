@@ -16,6 +16,7 @@
 //! the CLI. A run's own data goes through [`SqliteStore`], behind the
 //! [`Store`](crate::store::Store) trait, with a background writer.
 
+mod admin;
 mod codec;
 mod store;
 mod writer;
@@ -26,8 +27,11 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Error, StorageError};
-use crate::run::Mode;
+use crate::run::{Mode, STATE_RUNNING};
 
+pub use admin::{
+    Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, WritableRepository,
+};
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
 pub use writer::{BATCH_BYTES, CHUNK_POINTS, MAX_QUEUED_BYTES};
@@ -99,6 +103,25 @@ pub(crate) fn sql_error(context: &str, err: rusqlite::Error) -> StorageError {
     StorageError::with_source(context.to_owned(), err)
 }
 
+/// The error for a database file SQLite cannot read as ours.
+fn not_a_readable_store(database: &Path, err: rusqlite::Error) -> StorageError {
+    StorageError::with_source(
+        format!(
+            "{} is not a readable hippocamp store (not an SQLite database, truncated or corrupt)",
+            database.display()
+        ),
+        err,
+    )
+}
+
+/// The error for an SQLite database that some other program made.
+fn not_a_store(database: &Path) -> StorageError {
+    StorageError::new(format!(
+        "{} is an SQLite database but not a hippocamp store",
+        database.display()
+    ))
+}
+
 /// The store directory for `dir`, else `$HIPPOCAMP_HOME`, else
 /// `./.hippocamp`.
 ///
@@ -141,15 +164,7 @@ pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection, Storage
         .map_err(|e| sql_error(&format!("cannot open {}", path.display()), e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sql_error("cannot set the busy timeout", e))?;
-    let not_ours = |e: rusqlite::Error| {
-        StorageError::with_source(
-            format!(
-                "{} is not a readable hippocamp store (not an SQLite database, truncated or corrupt)",
-                path.display()
-            ),
-            e,
-        )
-    };
+    let not_ours = |e| not_a_readable_store(&path, e);
     if !read_only {
         // WAL lets readers in other processes read while this one writes;
         // FULL makes a committed transaction survive a power cut too.
@@ -198,15 +213,8 @@ pub(crate) fn migrate(
     dir: &Path,
     read_only: bool,
 ) -> Result<(), StorageError> {
-    let not_ours = |e: rusqlite::Error| {
-        StorageError::with_source(
-            format!(
-                "{} is not a readable hippocamp store (not an SQLite database, truncated or corrupt)",
-                dir.join(DATABASE_FILE).display()
-            ),
-            e,
-        )
-    };
+    let database = dir.join(DATABASE_FILE);
+    let not_ours = |e| not_a_readable_store(&database, e);
     let version = |conn: &Connection| -> Result<Option<i64>, StorageError> {
         let has_meta: bool = conn
             .query_row(
@@ -220,10 +228,7 @@ pub(crate) fn migrate(
                 .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
                 .map_err(not_ours)?;
             if tables > 0 {
-                return Err(StorageError::new(format!(
-                    "{} is an SQLite database but not a hippocamp store",
-                    dir.join(DATABASE_FILE).display()
-                )));
+                return Err(not_a_store(&database));
             }
             return Ok(None);
         }
@@ -234,10 +239,7 @@ pub(crate) fn migrate(
             .optional()
             .map_err(not_ours)?;
         if format.as_deref() != Some("hippocamp") {
-            return Err(StorageError::new(format!(
-                "{} is an SQLite database but not a hippocamp store",
-                dir.join(DATABASE_FILE).display()
-            )));
+            return Err(not_a_store(&database));
         }
         let version: String = conn
             .query_row(
@@ -246,11 +248,15 @@ pub(crate) fn migrate(
                 |row| row.get(0),
             )
             .map_err(not_ours)?;
-        version.parse().map(Some).map_err(|_| {
-            StorageError::new(format!(
-                "the store's schema version {version:?} is not a number"
-            ))
-        })
+        // Versions count up from 0: a negative one is corruption too.
+        version
+            .parse::<u32>()
+            .map(|v| Some(i64::from(v)))
+            .map_err(|_| {
+                StorageError::new(format!(
+                    "the store's schema version {version:?} is not a version number"
+                ))
+            })
     };
     let current = version(conn)?;
     if let Some(v) = current {
@@ -431,6 +437,16 @@ pub struct RunInfo {
 ///
 /// Opening never changes the store, so tools can look at a store that a
 /// training process is writing.
+///
+/// ```
+/// use hippocamp_core::{sqlite::Repository, Run};
+/// let dir = tempfile::tempdir().unwrap();
+/// let run = Run::builder().project("mnist").name("baseline").dir(dir.path()).start()?;
+/// run.close()?;
+/// let runs = Repository::open(dir.path())?.runs()?;
+/// assert_eq!((runs[0].id.as_str(), runs[0].state.as_str()), ("MNIST-1", "finished"));
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Repository {
     dir: PathBuf,
@@ -509,8 +525,8 @@ impl Repository {
 /// `sys/state` as a reader should see it: a run still marked running whose
 /// heartbeat went stale has crashed.
 pub(crate) fn shown_state(stored: Option<&str>, heartbeat_ns: i64) -> String {
-    let stored = stored.unwrap_or("running");
-    if stored != "running" {
+    let stored = stored.unwrap_or(STATE_RUNNING);
+    if stored != STATE_RUNNING {
         return stored.to_owned();
     }
     let age = SystemTime::now()

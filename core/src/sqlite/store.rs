@@ -9,7 +9,7 @@ use rusqlite::{params, Connection};
 use rustc_hash::FxHashMap;
 
 use super::codec::{self, Points};
-use super::writer::{self, blob_path, field_row, Command, Queue};
+use super::writer::{self, blob_path, field_row, is_sha256_hex, Command, Queue};
 use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
 use crate::error::StorageError;
 use crate::run::Mode;
@@ -117,6 +117,14 @@ impl SqliteStore {
     }
 
     fn read_blob(&self, sha: &str) -> Result<Arc<[u8]>, StorageError> {
+        // The name comes from a row: never let a corrupt one point outside
+        // the store's files.
+        if !is_sha256_hex(sha) {
+            return Err(StorageError::new(format!(
+                "a file of the store in {} is corrupt: {sha:?} is not a SHA-256",
+                self.dir.display()
+            )));
+        }
         let path = blob_path(&self.dir, sha);
         std::fs::read(&path).map(Arc::from).map_err(|e| {
             StorageError::with_source(format!("cannot read file {}", path.display()), e)

@@ -9,6 +9,7 @@
 //! kept for the next `flush()`/`close()` and reported through `log`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use super::codec::{self, Chunk, Points, StoredFile};
+use super::codec::{self, Chunk, PointValue, Points, StoredFile};
 use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
 use crate::error::StorageError;
 use crate::file::FileData;
@@ -405,7 +406,8 @@ fn unknown(field: FieldId) -> StorageError {
     ))
 }
 
-/// The row of a field, found or made by its path.
+/// The row of a field, found or made by its path. A field that another
+/// process made another type is forgotten: its commands fail on their own.
 fn row(
     tx: &rusqlite::Transaction<'_>,
     run: i64,
@@ -415,6 +417,22 @@ fn row(
     let state = fields
         .get_mut(&field)
         .ok_or_else(|| Failure::Command(unknown(field)))?;
+    match field_state_row(tx, run, state) {
+        Err(Failure::Command(err)) => {
+            fields.remove(&field);
+            Err(Failure::Command(err))
+        }
+        result => result,
+    }
+}
+
+/// The row of the field `state`, found or made by its path the first time.
+#[inline]
+fn field_state_row(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    state: &mut WriterField,
+) -> Result<i64, Failure> {
     if let Some(row) = state.row {
         return Ok(row);
     }
@@ -429,12 +447,10 @@ fn row(
         .and_then(|mut s| s.query_row(params![run, &*state.path], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(|e| sql_error("cannot create a field", e))?;
     if stored_type != state.field_type.name() {
-        let err = StorageError::new(format!(
+        return Err(Failure::Command(StorageError::new(format!(
             "`{}` is already a {stored_type} in the store (written by another process)",
             state.path
-        ));
-        fields.remove(&field);
-        return Err(Failure::Command(err));
+        ))));
     }
     state.row = Some(row);
     Ok(row)
@@ -494,37 +510,22 @@ fn apply(
             field,
             step,
             timestamp,
-            |points| match points {
-                Points::Float(v) => {
-                    v.push(value);
-                    true
-                }
-                _ => false,
-            },
+            PointValue::Float(value),
         )?,
         Command::AppendString {
             field,
             step,
             value,
             timestamp,
-        } => {
-            let mut value = Some(value);
-            push_point(
-                tx,
-                run,
-                fields,
-                field,
-                step,
-                timestamp,
-                |points| match points {
-                    Points::String(v) => {
-                        v.extend(value.take());
-                        true
-                    }
-                    _ => false,
-                },
-            )?
-        }
+        } => push_point(
+            tx,
+            run,
+            fields,
+            field,
+            step,
+            timestamp,
+            PointValue::String(value),
+        )?,
         Command::AppendFile {
             field,
             step,
@@ -536,7 +537,6 @@ fn apply(
                 name: file.name,
                 size: file.bytes.len() as u64,
             };
-            let mut stored = Some(stored);
             push_point(
                 tx,
                 run,
@@ -544,13 +544,7 @@ fn apply(
                 field,
                 step,
                 timestamp,
-                |points| match points {
-                    Points::File(v) => {
-                        v.extend(stored.take());
-                        true
-                    }
-                    _ => false,
-                },
+                PointValue::File(stored),
             )?
         }
         Command::Clear { field } => {
@@ -596,6 +590,7 @@ fn apply(
 }
 
 /// Adds a point to the field's open chunk, writing the chunk when full.
+/// The writer's per-point path: one lookup of the field.
 fn push_point(
     tx: &rusqlite::Transaction<'_>,
     run: i64,
@@ -603,12 +598,18 @@ fn push_point(
     field: FieldId,
     step: f64,
     timestamp: SystemTime,
-    push_value: impl FnOnce(&mut Points) -> bool,
+    value: PointValue,
 ) -> Result<(), Failure> {
-    let row = row(tx, run, fields, field)?;
     let state = fields
         .get_mut(&field)
         .ok_or_else(|| Failure::Command(unknown(field)))?;
+    let row = match field_state_row(tx, run, state) {
+        Err(Failure::Command(err)) => {
+            fields.remove(&field);
+            return Err(Failure::Command(err));
+        }
+        result => result?,
+    };
     let field_type = state.field_type;
     let chunk = state.chunk.get_or_insert_with(|| Chunk {
         steps: Vec::new(),
@@ -619,7 +620,7 @@ fn push_point(
         },
         timestamps: Vec::new(),
     });
-    if !push_value(&mut chunk.values) {
+    if !chunk.values.push(value) {
         return Err(Failure::Command(StorageError::new(format!(
             "`{}` is a {field_type}, not the series this point belongs to",
             state.path
@@ -676,10 +677,17 @@ pub(crate) fn hex(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Where the blob with this hex SHA-256 lives.
+/// Whether `text` is a SHA-256 as [`hex`] writes it: the only blob names
+/// a store holds (anything else in a row is corruption).
+pub(crate) fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Where the blob with this hex SHA-256 lives (in a folder named by its
+/// first two digits).
 pub(crate) fn blob_path(dir: &Path, sha_hex: &str) -> PathBuf {
     dir.join(FILES_DIR)
-        .join(&sha_hex[..2.min(sha_hex.len())])
+        .join(sha_hex.get(..2).unwrap_or(sha_hex))
         .join(sha_hex)
 }
 
@@ -696,9 +704,17 @@ fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
         StorageError::with_source(format!("cannot store file {}", path.display()), e)
     };
     let folder = path.parent().unwrap_or(dir);
+    let new_folder = !folder.exists();
     std::fs::create_dir_all(folder).map_err(io)?;
-    // Write aside, then rename: a reader never sees half a blob.
-    let tmp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Write aside, then rename: a reader never sees half a blob. The name
+    // is unique to this write, so that two writers (runs of one process,
+    // or processes) storing the same content at once never share one.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let tmp = folder.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     {
         use std::io::Write;
         let mut file = std::fs::File::create(&tmp).map_err(io)?;
@@ -706,6 +722,16 @@ fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
         file.sync_all().map_err(io)?;
     }
     std::fs::rename(&tmp, &path).map_err(io)?;
+    // The rename (and a new folder) is durable once its folder (and the
+    // folder's parent) is synced: before the row that refers to it commits.
+    #[cfg(unix)]
+    {
+        let sync_dir = |dir: &Path| std::fs::File::open(dir).and_then(|f| f.sync_all());
+        sync_dir(folder).map_err(io)?;
+        if new_folder {
+            sync_dir(folder.parent().unwrap_or(dir)).map_err(io)?;
+        }
+    }
     Ok(sha)
 }
 
