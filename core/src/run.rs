@@ -156,7 +156,7 @@ impl RunBuilder {
                 None => next_memory_id(&project),
             };
             let run = Run::from_parts(id, project, self.mode, Box::new(MemoryStore::default()));
-            self.write_sys(&run, SystemTime::now(), false)?;
+            self.write_sys(&run, crate::clock::now(), false)?;
             return Ok(run);
         }
         let dir = crate::sqlite::resolve_dir(self.dir.as_deref());

@@ -651,3 +651,25 @@ fn a_field_another_writer_made_another_type_is_refused_by_the_store() {
     assert_eq!(back.at("x").fetch().unwrap(), Value::Float(1.5));
     assert_eq!(back.at("y").fetch().unwrap(), Value::Int(2));
 }
+
+#[test]
+fn no_point_predates_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = start(dir.path(), "p");
+    let in_memory = Run::builder().mode(Mode::Debug).start().unwrap();
+    for run in [stored, in_memory] {
+        run.at("x").append(1.0).unwrap();
+        let created: std::time::SystemTime = run
+            .at("sys/creation_time")
+            .fetch()
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let logged = run.at("x").fetch_last().unwrap().timestamp;
+        assert!(
+            logged >= created,
+            "{logged:?} < {created:?} in {:?}",
+            run.mode()
+        );
+    }
+}

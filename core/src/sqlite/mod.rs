@@ -387,7 +387,8 @@ pub(crate) fn open_or_create_run(
             format!("{key}-{n}")
         }
     };
-    let now = SystemTime::now();
+    // The clock of series points, so no point of the run predates it.
+    let now = crate::clock::now();
     tx.execute(
         "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?3)",
         rusqlite::params![id, project, time_to_nanos(now)],
