@@ -145,13 +145,13 @@ pub struct LsArgs {
     /// Only runs with this tag (repeat for several: all must match)
     #[arg(long)]
     pub tag: Vec<String>,
-    /// Only runs in this state: running, finished or crashed
+    /// Only runs in this state: running, finished, crashed, or failed (marked failed)
     #[arg(long)]
     pub state: Option<String>,
     /// Only runs for which this expression holds (see below)
     #[arg(long = "where", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Sort by this field path (or id, name, state, created)
+    /// Sort by this field path (or id, name, state, created, project)
     #[arg(long, value_name = "PATH")]
     pub sort: Option<String>,
     /// Sort in descending order

@@ -205,20 +205,26 @@ fn ranges(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     (widen(x), widen(y))
 }
 
-/// A range with some width: no points give 0..1, one value v ± 1 (or
-/// ±10% of it), and a width too large for an f64 is halved.
+/// A finite range with some width: no points give 0..1, one value v ± 1
+/// (or ±10% of it); ends past the largest f64 are pulled back to it, and
+/// a width too large for an f64 is halved. Plotters does not return on an
+/// infinite range, and near `f64::MAX` widening or padding overflows.
 fn widen((lo, hi): (f64, f64)) -> (f64, f64) {
     if lo > hi {
         return (0.0, 1.0);
     }
-    if lo == hi {
+    let (lo, hi) = if lo == hi {
         let d = if lo == 0.0 { 1.0 } else { lo.abs() / 10.0 };
-        return (lo - d, hi + d);
+        (lo - d, hi + d)
+    } else {
+        (lo, hi)
+    };
+    let (lo, hi) = (lo.max(f64::MIN), hi.min(f64::MAX));
+    if (hi - lo).is_finite() {
+        (lo, hi)
+    } else {
+        (lo / 2.0, hi / 2.0)
     }
-    if !(hi - lo).is_finite() {
-        return (lo / 2.0, hi / 2.0);
-    }
-    (lo, hi)
 }
 
 fn register_font() {
@@ -728,6 +734,28 @@ mod tests {
             ..chart
         };
         assert!(svg(&tiny).is_ok());
+        // At f64::MAX widening and padding overflow: the ranges must stay
+        // finite, or plotters never returns.
+        for points in [
+            vec![(1.0, f64::MAX), (2.0, f64::MAX)],
+            vec![(f64::MIN, 1.0), (f64::MAX, f64::MIN)],
+        ] {
+            let extreme = Chart {
+                series: vec![Series {
+                    label: "R:z".into(),
+                    points,
+                }],
+                ..tiny.clone()
+            };
+            let ((x0, x1), (y0, y1)) = ranges(&extreme);
+            assert!([x0, x1, y0, y1].iter().all(|v| v.is_finite()));
+            assert!(x0 < x1 && y0 < y1);
+            assert!(svg(&extreme).is_ok());
+            assert!(png(&extreme).is_ok());
+        }
+        let (lo, hi) = widen((f64::MAX, f64::MAX));
+        assert!(lo < f64::MAX && hi == f64::MAX);
+        assert_eq!(widen((f64::INFINITY, f64::NEG_INFINITY)), (0.0, 1.0));
     }
 
     #[test]

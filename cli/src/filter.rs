@@ -102,6 +102,24 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether `a op b` holds when `a.cmp(b)` is `ordering`.
+    ///
+    /// ```
+    /// use hippocamp_cli::filter::Op;
+    /// use std::cmp::Ordering;
+    /// assert!(Op::Le.holds(Ordering::Less) && !Op::Gt.holds(Ordering::Equal));
+    /// ```
+    pub fn holds(self, ordering: Ordering) -> bool {
+        match self {
+            Op::Eq => ordering == Ordering::Equal,
+            Op::Ne => ordering != Ordering::Equal,
+            Op::Lt => ordering == Ordering::Less,
+            Op::Le => ordering != Ordering::Greater,
+            Op::Gt => ordering == Ordering::Greater,
+            Op::Ge => ordering != Ordering::Less,
+        }
+    }
+
     /// How it is written.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -291,14 +309,7 @@ impl Truth {
 fn compare(found: &Value, op: Op, literal: &Literal) -> Truth {
     let ordered = |ordering: Option<Ordering>| match ordering {
         None => Truth::Unknown,
-        Some(o) => Truth::of(match op {
-            Op::Eq => o == Ordering::Equal,
-            Op::Ne => o != Ordering::Equal,
-            Op::Lt => o == Ordering::Less,
-            Op::Le => o != Ordering::Greater,
-            Op::Gt => o == Ordering::Greater,
-            Op::Ge => o != Ordering::Less,
-        }),
+        Some(o) => Truth::of(op.holds(o)),
     };
     let equality_only = |equal: bool| match op {
         Op::Eq => Truth::of(equal),
@@ -333,14 +344,7 @@ fn compare_floats(x: f64, op: Op, y: f64) -> Truth {
         };
     }
     match x.partial_cmp(&y) {
-        Some(o) => Truth::of(match op {
-            Op::Eq => o == Ordering::Equal,
-            Op::Ne => o != Ordering::Equal,
-            Op::Lt => o == Ordering::Less,
-            Op::Le => o != Ordering::Greater,
-            Op::Gt => o == Ordering::Greater,
-            Op::Ge => o != Ordering::Less,
-        }),
+        Some(o) => Truth::of(op.holds(o)),
         None => Truth::Unknown,
     }
 }

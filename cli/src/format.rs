@@ -285,12 +285,7 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
     match value {
         Value::Namespace(children) => {
             for (name, child) in children {
-                let path = if prefix.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{prefix}/{name}")
-                };
-                flatten(&path, child, out);
+                flatten(&hippocamp_core::path::join(prefix, name), child, out);
             }
         }
         other => {

@@ -1,11 +1,12 @@
 //! Finding the store, its runs and their fields, with errors that say what
 //! was looked for and what exists.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hippocamp_core::sqlite::{Repository, RunInfo, DATABASE_FILE};
 use hippocamp_core::structure::{Entry, Structure};
-use hippocamp_core::{Mode, Run};
+use hippocamp_core::{FieldType, Mode, Run};
 
 use crate::CliError;
 
@@ -46,15 +47,32 @@ impl Context {
     /// ids that exist.
     pub fn run_info(&self, id: &str) -> Result<RunInfo, CliError> {
         let runs = self.runs()?;
-        if let Some(run) = runs.iter().find(|r| r.id == id) {
-            return Ok(run.clone());
+        match runs.iter().find(|r| r.id == id) {
+            Some(run) => Ok(run.clone()),
+            None => Err(self.unknown_run(id, &runs)),
         }
+    }
+
+    /// Checks that every id names a run, listing the store once; the
+    /// first unknown id is an error naming the nearest ids that exist.
+    pub fn check_runs<S: AsRef<str>>(&self, ids: &[S]) -> Result<(), CliError> {
+        let runs = self.runs()?;
+        for id in ids {
+            let id = id.as_ref();
+            if !runs.iter().any(|r| r.id == id) {
+                return Err(self.unknown_run(id, &runs));
+            }
+        }
+        Ok(())
+    }
+
+    fn unknown_run(&self, id: &str, runs: &[RunInfo]) -> CliError {
         let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        Err(CliError::new(format!(
+        CliError::new(format!(
             "no run {id} in {}{}",
             self.dir.display(),
             nearest_hint(id, &ids)
-        )))
+        ))
     }
 
     /// Opens a run read-only (it may be being logged by another process).
@@ -70,25 +88,29 @@ impl Context {
 
 /// Every field path of a structure, sorted.
 pub fn field_paths(structure: &Structure) -> Vec<String> {
-    fn walk(
-        prefix: &str,
-        entries: &std::collections::BTreeMap<String, Entry>,
-        out: &mut Vec<String>,
-    ) {
+    typed_field_paths(&structure.entries, "")
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// Every field among `entries` (a namespace's, at `prefix`) with its
+/// type, by full path, sorted.
+pub fn typed_field_paths(
+    entries: &BTreeMap<String, Entry>,
+    prefix: &str,
+) -> Vec<(String, FieldType)> {
+    fn walk(prefix: &str, entries: &BTreeMap<String, Entry>, out: &mut Vec<(String, FieldType)>) {
         for (name, entry) in entries {
-            let path = if prefix.is_empty() {
-                name.clone()
-            } else {
-                format!("{prefix}/{name}")
-            };
+            let path = hippocamp_core::path::join(prefix, name);
             match entry {
                 Entry::Namespace(children) => walk(&path, children, out),
-                Entry::Field { .. } => out.push(path),
+                Entry::Field { field_type, .. } => out.push((path, *field_type)),
             }
         }
     }
     let mut out = Vec::new();
-    walk("", &structure.entries, &mut out);
+    walk(prefix, entries, &mut out);
     out
 }
 
@@ -113,7 +135,7 @@ pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
 }
 
 /// ` (nearest: a, b, c)`, the three candidates closest to `wanted`, or
-/// ` (the store has none)` when there are none.
+/// ` (there are none)` when there are none.
 pub fn nearest_hint(wanted: &str, candidates: &[&str]) -> String {
     if candidates.is_empty() {
         return " (there are none)".to_owned();

@@ -744,6 +744,25 @@ fn an_unknown_path_names_the_nearest() {
         ],
     );
     assert!(!target.exists());
+    // A file that cannot be written: one line, naming it.
+    let unwritable = out_dir.path().join("no/such/folder/lr.txt");
+    let err = fails(
+        dir.path(),
+        &[
+            "get",
+            "MNIST-1",
+            "params/lr",
+            "-o",
+            unwritable.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        err.starts_with(&format!(
+            "hippocamp: cannot write {}: ",
+            unwritable.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -782,6 +801,10 @@ fn bad_options_are_one_line() {
         (
             &["get", "MNIST-1", "params/lr", "--last"],
             "hippocamp: --last takes a series; `params/lr` in run MNIST-1 is a Float\n",
+        ),
+        (
+            &["ls", "--sort", "train//loss"],
+            "hippocamp: --sort: invalid field path `train//loss`: empty segment (`//`) at byte 6\n",
         ),
     ];
     for (args, expected) in cases {

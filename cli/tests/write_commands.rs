@@ -826,3 +826,257 @@ fn gc_never_takes_a_file_of_a_run_being_logged() {
         );
     }
 }
+
+/// Every file under `dir`, with its bytes: what a folder holds.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_failed_export_leaves_the_folder_as_it_was() {
+    let (a, out) = (tmp(), tmp());
+    small_run(a.path(), b"first");
+    small_run(a.path(), b"second");
+    // MNIST-2's file content is gone from the store: its export fails,
+    // after MNIST-1's is written.
+    let sha = sha_of(b"second");
+    std::fs::remove_file(a.path().join("files").join(&sha[..2]).join(&sha)).unwrap();
+    std::fs::write(out.path().join("MNIST-1.json"), "an earlier export").unwrap();
+    let before = tree(out.path());
+    for format in ["json", "csv", "parquet"] {
+        let o = out.path().to_str().unwrap();
+        let err = fails(
+            hippocamp(a.path(), &["export", "--all", "--format", format, "-o", o]),
+            "cannot copy the content of file \"artifact.bin\" of run MNIST-2",
+        );
+        assert_eq!(tree(out.path()), before, "{format}: {err}");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+        // A folder the export created is removed again.
+        let new = out.path().join("new");
+        let n = new.to_str().unwrap();
+        fails(
+            hippocamp(a.path(), &["export", "--all", "--format", format, "-o", n]),
+            "MNIST-2",
+        );
+        assert!(!new.exists(), "{format}");
+    }
+    // `-o` naming a file is an error too.
+    let file = out.path().join("MNIST-1.json");
+    fails(
+        hippocamp(
+            a.path(),
+            &[
+                "export",
+                "MNIST-1",
+                "--format",
+                "json",
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        ),
+        "cannot create",
+    );
+    assert_eq!(tree(out.path()), before);
+}
+
+#[test]
+fn exporting_again_replaces_the_earlier_export() {
+    let (a, out) = (tmp(), tmp());
+    small_run(a.path(), b"first");
+    let o = out.path().to_str().unwrap();
+    for format in ["json", "csv"] {
+        ok(hippocamp(
+            a.path(),
+            &["export", "--all", "--format", format, "-o", o],
+        ));
+    }
+    let first = tree(out.path());
+    ok(hippocamp(a.path(), &["tag", "MNIST-1", "+again"]));
+    for format in ["json", "csv"] {
+        let printed = ok(hippocamp(
+            a.path(),
+            &["export", "MNIST-1", "--format", format, "-o", o],
+        ));
+        assert!(printed.starts_with("MNIST-1 -> "), "{printed}");
+    }
+    let second = tree(out.path());
+    // The same files, only the tags changed; nothing left of the staging.
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    let json = String::from_utf8(second[Path::new("MNIST-1.json")].clone()).unwrap();
+    assert!(json.contains(r#""items":["again"]"#), "{json}");
+    let fields = String::from_utf8(second[&Path::new("MNIST-1").join("fields.csv")].clone());
+    assert!(fields
+        .unwrap()
+        .contains(r#"sys/tags,StringSet,"[""again""]""#));
+}
+
+/// A JSON export with these fields (and `extra` top-level members).
+fn export_json(id: &str, extra: &str, fields: &str) -> String {
+    format!(
+        r#"{{"format":"hippocamp-run","version":1,"id":"{id}","project":"b","creation_time_ns":0,"heartbeat_ns":0{extra},"fields":[{fields}]}}"#
+    )
+}
+
+#[test]
+fn hostile_exports_are_refused_before_anything_is_written() {
+    let (a, exports) = (tmp(), tmp());
+    small_run(a.path(), b"x");
+    let before = runs(a.path()).len();
+    let write = |name: &str, text: &str| -> String {
+        let path = exports.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let file_field = |sha: &str, size: usize| {
+        format!(
+            r#"{{"path":"f","type":"File","file":{{"name":"x","size":{size},"sha256":"{sha}"}}}}"#
+        )
+    };
+
+    // "files" must be a folder beside the export.
+    let outside = write(
+        "outside.json",
+        &export_json(
+            "B-1",
+            r#","files":"../elsewhere""#,
+            &file_field(&"ab".repeat(32), 1),
+        ),
+    );
+    fails(
+        hippocamp(a.path(), &["import", &outside]),
+        "must name a folder beside it",
+    );
+    // A run's own fields keep their types.
+    let tags = write(
+        "tags.json",
+        &export_json(
+            "B-1",
+            "",
+            r#"{"path":"sys/tags","type":"Float","value":1.5}"#,
+        ),
+    );
+    fails(
+        hippocamp(a.path(), &["import", &tags]),
+        "has `sys/tags` as a Float, not a StringSet",
+    );
+    let newer = write(
+        "newer.json",
+        &export_json("B-1", "", "").replace(r#""version":1"#, r#""version":2"#),
+    );
+    fails(
+        hippocamp(a.path(), &["import", &newer]),
+        "written by a newer hippocamp",
+    );
+    let other = write(
+        "other.json",
+        &export_json("B-1", "", "").replace("hippocamp-run", "mlflow-run"),
+    );
+    fails(
+        hippocamp(a.path(), &["import", &other]),
+        "its format is \"mlflow-run\", not \"hippocamp-run\"",
+    );
+    assert_eq!(runs(a.path()).len(), before);
+
+    // In a folder of exports, a file content that is not what its export
+    // says (SHA-256 or size) stops the whole import, before any run.
+    let folder = exports.path().join("folder");
+    std::fs::create_dir_all(folder.join("B-2.files")).unwrap();
+    std::fs::write(folder.join("B-1.json"), export_json("B-1", "", "")).unwrap();
+    let sha = sha_of(b"real content");
+    std::fs::write(
+        folder.join("B-2.json"),
+        export_json("B-2", r#","files":"B-2.files""#, &file_field(&sha, 12)),
+    )
+    .unwrap();
+    std::fs::write(folder.join("B-2.files").join(&sha), b"fake content").unwrap();
+    fails(
+        hippocamp(a.path(), &["import", folder.to_str().unwrap()]),
+        "does not hold file \"x\"",
+    );
+    assert_eq!(runs(a.path()).len(), before);
+    assert!(!a.path().join("files").join(&sha[..2]).join(&sha).exists());
+    // With the right content it imports.
+    std::fs::write(folder.join("B-2.files").join(&sha), b"real content").unwrap();
+    assert_eq!(
+        ok(hippocamp(a.path(), &["import", folder.to_str().unwrap()])),
+        "imported B-1\nimported B-2\n"
+    );
+
+    // A folder without exports.
+    let empty = exports.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    fails(
+        hippocamp(a.path(), &["import", empty.to_str().unwrap()]),
+        "no JSON exports",
+    );
+}
+
+#[test]
+fn an_imported_heartbeat_is_never_in_the_future() {
+    let a = tmp();
+    let json = export_json(
+        "F-1",
+        "",
+        r#"{"path":"sys/state","type":"String","value":"running"}"#,
+    )
+    .replace(
+        r#""heartbeat_ns":0"#,
+        r#""heartbeat_ns":9223372036854775807"#,
+    );
+    let path = a.path().join("f.json");
+    std::fs::write(&path, json).unwrap();
+    let store = a.path().join("store");
+    ok(hippocamp(&store, &["import", path.to_str().unwrap()]));
+    let db = rusqlite::Connection::open(store.join("hippocamp.db")).unwrap();
+    let heartbeat: i64 = db
+        .query_row("SELECT heartbeat_ns FROM runs WHERE id = 'F-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    // Stored as the time of the import: running for now, and shown as
+    // crashed (and deletable) once its writer would have been silent long
+    // enough, instead of never.
+    assert!(
+        heartbeat <= now && heartbeat > now - 60_000_000_000,
+        "{heartbeat}"
+    );
+}
+
+#[test]
+fn a_forged_run_number_does_not_stop_the_numbering() {
+    let a = tmp();
+    let path = a.path().join("big.json");
+    std::fs::write(&path, export_json("B-9223372036854775807", "", "")).unwrap();
+    let store = a.path().join("store");
+    ok(hippocamp(&store, &["import", path.to_str().unwrap()]));
+    // New runs of the project are numbered as if it were not there (an
+    // import of B-7 would have them go on at B-8).
+    let run = Run::builder().project("b").dir(&store).start().unwrap();
+    assert_eq!(run.id(), "B-1");
+    run.close().unwrap();
+    std::fs::write(&path, export_json("B-7", "", "")).unwrap();
+    ok(hippocamp(&store, &["import", path.to_str().unwrap()]));
+    let run = Run::builder().project("b").dir(&store).start().unwrap();
+    assert_eq!(run.id(), "B-8");
+    run.close().unwrap();
+}

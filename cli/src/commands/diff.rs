@@ -24,9 +24,7 @@ pub const COMPARED_SYS: [&str; 3] = ["sys/name", "sys/description", "sys/tags"];
 /// Runs `hippocamp diff`.
 pub fn run(ctx: &Context, args: DiffArgs, out: &mut dyn Write) -> Result<(), CliError> {
     // Every id is checked before anything is read.
-    for id in &args.runs {
-        ctx.run_info(id)?;
-    }
+    ctx.check_runs(&args.runs)?;
     let mut columns: Vec<BTreeMap<String, String>> = Vec::with_capacity(args.runs.len());
     let mut series: BTreeSet<String> = BTreeSet::new();
     for id in &args.runs {

@@ -1,6 +1,9 @@
 //! `hippocamp export`: whole runs, losslessly, as JSON, CSV or Parquet
 //! files in a folder. The store is opened read-only, and each run is read
-//! in one snapshot, so a run being logged can be exported too.
+//! in one snapshot, so a run being logged can be exported too. The files
+//! appear in the folder only once all are written, so an error leaves it
+//! as it was; files of an earlier export there are overwritten by name
+//! (file contents already there are not copied again).
 //!
 //! ```text
 //! DIR/MNIST-3.json            --format json: the run (see `runfile`),
@@ -13,7 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use hippocamp_core::sqlite::{Repository, RunDump};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use crate::args::{ExportArgs, ExportFormat};
 use crate::runfile::{file_stem, write_run};
@@ -27,22 +30,75 @@ pub fn run(ctx: &Context, args: ExportArgs, out: &mut dyn Write) -> Result<(), C
         repo.runs()?.into_iter().map(|r| r.id).collect()
     } else {
         // Every id is checked before anything is written.
+        ctx.check_runs(&args.runs)?;
         let mut seen = HashSet::new();
-        let mut ids = Vec::new();
-        for id in &args.runs {
-            ctx.run_info(id)?;
-            if seen.insert(id.as_str()) {
-                ids.push(id.clone());
-            }
-        }
-        ids
+        args.runs
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .cloned()
+            .collect()
     };
+    let created = !args.output.exists();
     std::fs::create_dir_all(&args.output)
         .map_err(|e| CliError::new(format!("cannot create {}: {e}", args.output.display())))?;
+    // Everything is written into a folder of its own inside DIR, and moved
+    // into place once every run is written: an error leaves DIR as it was,
+    // and an earlier export is replaced only by a complete one.
+    let staging = args
+        .output
+        .join(format!(".hippocamp-export-{}", std::process::id()));
+    // One left by an export that was killed (with this process id) goes.
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = std::fs::create_dir(&staging)
+        .map_err(|e| CliError::new(format!("cannot create {}: {e}", staging.display())))
+        .and_then(|()| write_runs(&repo, &ids, args.format, &staging, &args.output))
+        .and_then(|written| {
+            move_into(&staging, &args.output).map_err(|e| {
+                CliError::new(format!(
+                    "cannot move the export into {}: {e}",
+                    args.output.display()
+                ))
+            })?;
+            Ok(written)
+        });
+    let written = match result {
+        Ok(written) => written,
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            if created {
+                // Only if empty: it is ours, and nothing else is in it.
+                let _ = std::fs::remove_dir(&args.output);
+            }
+            return Err(err);
+        }
+    };
+    for (id, name) in &written {
+        writeln!(out, "{id} -> {}", args.output.join(name).display())?;
+    }
+    writeln!(
+        out,
+        "exported {} run{} to {}",
+        written.len(),
+        if written.len() == 1 { "" } else { "s" },
+        args.output.display()
+    )?;
+    Ok(())
+}
+
+/// Writes the runs `ids` into `staging` and returns, per run, the name of
+/// what it wrote (`MNIST-3.json`, or the folder `MNIST-3`). File contents
+/// already in `output` (from an earlier export) are not copied again.
+fn write_runs(
+    repo: &Repository,
+    ids: &[String],
+    format: ExportFormat,
+    staging: &Path,
+    output: &Path,
+) -> Result<Vec<(String, String)>, CliError> {
     let bar = progress_bar(ids.len() as u64);
     let mut stems = HashSet::new();
     let mut written = Vec::new();
-    for id in &ids {
+    for id in ids {
         bar.set_message(id.clone());
         let dump = repo.export_run(id)?;
         // Two ids that make one file name (`a/b`, `a_b`) get distinct ones.
@@ -61,13 +117,14 @@ pub fn run(ctx: &Context, args: ExportArgs, out: &mut dyn Write) -> Result<(), C
                 bar.set_message(format!("{id} ({done}/{fields} fields)"));
             }
         };
-        let target = match args.format {
+        let has_files = !dump.files().is_empty();
+        let name = match format {
             ExportFormat::Json => {
-                let path = args.output.join(format!("{stem}.json"));
+                let name = format!("{stem}.json");
+                let path = staging.join(&name);
                 let files = format!("{stem}.files");
-                let has_files = !dump.files().is_empty();
                 if has_files {
-                    copy_files(&repo, &dump, &args.output.join(&files))?;
+                    copy_files(repo, &dump, &staging.join(&files), &output.join(&files))?;
                 }
                 let file = std::fs::File::create(&path)
                     .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
@@ -75,36 +132,42 @@ pub fn run(ctx: &Context, args: ExportArgs, out: &mut dyn Write) -> Result<(), C
                 write_run(&dump, has_files.then_some(files.as_str()), &mut w)
                     .and_then(|()| w.flush())
                     .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))?;
-                path
+                name
             }
             ExportFormat::Csv | ExportFormat::Parquet => {
-                let dir = args.output.join(&stem);
-                if args.format == ExportFormat::Csv {
+                let dir = staging.join(&stem);
+                if format == ExportFormat::Csv {
                     tables::write_csv(&dump, &dir, &mut tick)?;
                 } else {
                     tables::write_parquet(&dump, &dir, &mut tick)?;
                 }
-                if !dump.files().is_empty() {
-                    copy_files(&repo, &dump, &dir.join("files"))?;
+                if has_files {
+                    let files = Path::new(&stem).join("files");
+                    copy_files(repo, &dump, &staging.join(&files), &output.join(&files))?;
                 }
-                dir
+                stem
             }
         };
-        written.push((id.clone(), target));
+        written.push((id.clone(), name));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    for (id, target) in &written {
-        writeln!(out, "{id} -> {}", target.display())?;
+    Ok(written)
+}
+
+/// Moves what is in the folder `from` into the folder `to`, replacing
+/// files of the same name and merging folders, then removes `from`.
+fn move_into(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() && target.is_dir() {
+            move_into(&entry.path(), &target)?;
+        } else {
+            std::fs::rename(entry.path(), &target)?;
+        }
     }
-    writeln!(
-        out,
-        "exported {} run{} to {}",
-        written.len(),
-        if written.len() == 1 { "" } else { "s" },
-        args.output.display()
-    )?;
-    Ok(())
+    std::fs::remove_dir(from)
 }
 
 /// A bar on stderr while it is a terminal; hidden otherwise, so that
@@ -115,15 +178,23 @@ fn progress_bar(len: u64) -> ProgressBar {
     } else {
         ProgressDrawTarget::hidden()
     };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
+    // Cleared when dropped too, so an error is not printed after a bar.
+    let bar =
+        ProgressBar::with_draw_target(Some(len), target).with_finish(ProgressFinish::AndClear);
     if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {msg}") {
         bar.set_style(style);
     }
     bar
 }
 
-/// Copies the run's file contents into `dir`, each as `<sha256>`.
-fn copy_files(repo: &Repository, dump: &RunDump, dir: &Path) -> Result<(), CliError> {
+/// Copies the run's file contents into `dir`, each as `<sha256>`, except
+/// those that `existing` (the same folder of an earlier export) holds.
+fn copy_files(
+    repo: &Repository,
+    dump: &RunDump,
+    dir: &Path,
+    existing: &Path,
+) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
     for file in dump.files() {
@@ -133,11 +204,10 @@ fn copy_files(repo: &Repository, dump: &RunDump, dir: &Path) -> Result<(), CliEr
                 dump.id, file.sha256
             ))
         })?;
-        let target = dir.join(&file.sha256);
-        if std::fs::metadata(&target).is_ok_and(|m| m.len() == file.size) {
+        if std::fs::metadata(existing.join(&file.sha256)).is_ok_and(|m| m.len() == file.size) {
             continue;
         }
-        std::fs::copy(&source, &target).map_err(|e| {
+        std::fs::copy(&source, dir.join(&file.sha256)).map_err(|e| {
             CliError::new(format!(
                 "cannot copy the content of file {:?} of run {} ({}): {e}",
                 file.name,

@@ -4,7 +4,8 @@
 //! imports the run under the next id of its project.
 //!
 //! Every export is read and checked before anything is written (the store
-//! is created only then, if missing); each run is then written in one
+//! is created only then, if missing): its fields, and the SHA-256 and size
+//! of every file content the store lacks. Each run is then written in one
 //! transaction.
 
 use std::io::Write;
@@ -105,17 +106,22 @@ fn load(source: &Path) -> Result<Pending, CliError> {
     })
 }
 
-/// Every file content of the run is in the store or in the export.
+/// Every file content of the run is in the store, or in the export and
+/// whole (its SHA-256 and size are the export's).
 fn check_files(store: Option<&Repository>, run: &Pending) -> Result<(), CliError> {
     for file in run.dump.files() {
         let in_store = store
             .and_then(|s| s.blob_path(&file.sha256))
             .is_some_and(|b| b.is_file());
+        if in_store {
+            continue;
+        }
         let in_export = run
             .files_dir
             .as_ref()
-            .is_some_and(|d| d.join(&file.sha256).is_file());
-        if !in_store && !in_export {
+            .map(|d| d.join(&file.sha256))
+            .filter(|source| source.is_file());
+        let Some(source) = in_export else {
             return Err(CliError::new(format!(
                 "{}: the content of file {:?} (sha256 {}) is missing{}",
                 run.source.display(),
@@ -126,7 +132,10 @@ fn check_files(store: Option<&Repository>, run: &Pending) -> Result<(), CliError
                     .map(|d| format!(" from {}", d.display()))
                     .unwrap_or_default()
             )));
-        }
+        };
+        file.check_content(&source).map_err(|e| {
+            CliError::new(format!("{}: {}", run.source.display(), CliError::from(e)))
+        })?;
     }
     Ok(())
 }

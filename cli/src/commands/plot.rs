@@ -18,7 +18,7 @@ use hippocamp_core::{FieldType, Run, Value};
 
 use crate::args::{PlotArgs, XAxis};
 use crate::chart::{self, Chart, Series};
-use crate::store::{field_paths, require_path, Context};
+use crate::store::{field_paths, require_path, typed_field_paths, Context};
 use crate::CliError;
 
 /// The kinds of file `plot -o` writes, by extension.
@@ -195,23 +195,11 @@ fn float_series_paths(
     entries: &std::collections::BTreeMap<String, Entry>,
     prefix: &str,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    for (name, entry) in entries {
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        match entry {
-            Entry::Namespace(children) => out.extend(float_series_paths(children, &path)),
-            Entry::Field {
-                field_type: FieldType::FloatSeries,
-                ..
-            } => out.push(path),
-            Entry::Field { .. } => {}
-        }
-    }
-    out
+    typed_field_paths(entries, prefix)
+        .into_iter()
+        .filter(|(_, t)| *t == FieldType::FloatSeries)
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// The series' points as (x, y): x is the step, or the seconds since the

@@ -14,10 +14,10 @@ use crate::CliError;
 
 /// Runs `hippocamp rm`.
 pub fn run(ctx: &Context, args: RmArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    // An unknown id is an error naming the nearest ones.
+    ctx.check_runs(&args.runs)?;
     let mut ids: Vec<String> = Vec::new();
     for id in &args.runs {
-        // An unknown id is an error naming the nearest ones.
-        ctx.run_info(id)?;
         if !ids.contains(id) {
             ids.push(id.clone());
         }

@@ -38,6 +38,68 @@ pub struct FileRef {
     pub sha256: String,
 }
 
+impl FileRef {
+    /// Checks that the file at `path` holds this content: the same
+    /// SHA-256 and size. What [`WritableRepository::import_run`] checks of
+    /// each content it copies, for checking an export before importing.
+    ///
+    /// ```
+    /// use hippocamp_core::sqlite::FileRef;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("abc");
+    /// std::fs::write(&path, b"abc").unwrap();
+    /// let sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".to_owned();
+    /// let file = FileRef { name: "m.bin".into(), size: 3, sha256 };
+    /// assert!(file.check_content(&path).is_ok());
+    /// std::fs::write(&path, b"abd").unwrap();
+    /// assert!(file.check_content(&path).is_err());
+    /// ```
+    pub fn check_content(&self, path: &Path) -> Result<(), Error> {
+        let hashed = std::fs::File::open(path).and_then(|f| hash_copy(f, std::io::sink()));
+        match hashed {
+            Ok(found) => Ok(self.matches(path, found)?),
+            Err(e) => {
+                Err(StorageError::with_source(format!("cannot read {}", path.display()), e).into())
+            }
+        }
+    }
+
+    /// Whether `found` (SHA-256 and size of the content at `source`) is
+    /// this file's; else an error saying so.
+    fn matches(&self, source: &Path, (sha, size): ([u8; 32], u64)) -> Result<(), StorageError> {
+        if hex(&sha) == self.sha256 && size == self.size {
+            return Ok(());
+        }
+        Err(StorageError::new(format!(
+            "{} does not hold file {:?}: its SHA-256 or size differs from the export's \
+             (sha256 {}, {} bytes)",
+            source.display(),
+            self.name,
+            self.sha256,
+            self.size
+        )))
+    }
+}
+
+/// Copies `input` to `output` and returns the SHA-256 and size of what
+/// it copied.
+fn hash_copy(mut input: impl Read, mut output: impl Write) -> std::io::Result<([u8; 32], u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let read = buf.get(..n).unwrap_or_default();
+        hasher.update(read);
+        output.write_all(read)?;
+        size += n as u64;
+    }
+    Ok((hasher.finalize().into(), size))
+}
+
 /// One point of a series in a [`RunDump`]: exact step, value and
 /// timestamp (nanoseconds since the Unix epoch).
 #[derive(Debug, Clone)]
@@ -158,8 +220,9 @@ impl RunDump {
 
     /// Checks the dump as [`WritableRepository::import_run`] does before
     /// it writes: a run id, valid and distinct paths (no field under
-    /// another), strings within [`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES),
-    /// finite and increasing series steps, files named by SHA-256.
+    /// another), `sys/` fields of the types a run gives them, strings
+    /// within [`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES), finite and
+    /// increasing series steps, files named by SHA-256.
     ///
     /// ```
     /// use hippocamp_core::sqlite::{DumpPoint, FieldData, FieldDump, RunDump};
@@ -563,7 +626,8 @@ impl WritableRepository {
     /// contents the store lacks are copied from `files_dir/<sha256>` and
     /// checked against their SHA-256 and size. The dump is checked first
     /// (paths, types, increasing finite steps); nothing is written when
-    /// anything is wrong.
+    /// anything is wrong, except contents already copied, which stay
+    /// until [`gc`](Self::gc). A heartbeat later than now is stored as now.
     ///
     /// ```
     /// use hippocamp_core::{sqlite::Repository, Run};
@@ -630,6 +694,7 @@ impl WritableRepository {
             .and_then(|rest| rest.strip_prefix('-'))
             .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|n| n.parse::<i64>().ok())
+            .filter(|&n| n <= MAX_FOLLOWED_NUMBER)
         {
             // The project's numbering goes on after the imported number,
             // so that the next new run does not get this id.
@@ -640,9 +705,15 @@ impl WritableRepository {
             )
             .map_err(|e| sql_error("cannot number the run", e))?;
         }
+        // A heartbeat from the future (another machine's clock, or a
+        // forged export) would keep a `running` run running for ever: one
+        // that can be neither deleted nor shown as crashed.
+        let heartbeat_ns = dump
+            .heartbeat_ns
+            .min(time_to_nanos(std::time::SystemTime::now()));
         tx.execute(
             "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?4)",
-            params![id, dump.project, dump.created_ns, dump.heartbeat_ns],
+            params![id, dump.project, dump.created_ns, heartbeat_ns],
         )
         .map_err(|e| sql_error("cannot record the run", e))?;
         let run = tx.last_insert_rowid();
@@ -760,9 +831,28 @@ fn write_points<V>(
     Ok(())
 }
 
+/// The largest run number (`MNIST-<n>`) whose import the project's
+/// numbering follows. No store numbers that far; past it, a forged id
+/// near `i64::MAX` would make numbering the project's next runs overflow.
+/// A run imported with a larger number keeps it all the same.
+const MAX_FOLLOWED_NUMBER: i64 = 1 << 53;
+
+/// The types of the `sys/` fields that every run has.
+const SYS_TYPES: [(&str, FieldType); 9] = [
+    ("sys/id", FieldType::String),
+    ("sys/project", FieldType::String),
+    ("sys/creation_time", FieldType::Datetime),
+    ("sys/failed", FieldType::Bool),
+    ("sys/name", FieldType::String),
+    ("sys/description", FieldType::String),
+    ("sys/tags", FieldType::StringSet),
+    ("sys/hostname", FieldType::String),
+    ("sys/state", FieldType::String),
+];
+
 /// Checks a dump as the run's type rules would: valid, distinct paths
-/// (no field under another), strings within the limit, series steps
-/// finite and increasing, files named by SHA-256.
+/// (no field under another), `sys/` fields of their types, strings within
+/// the limit, series steps finite and increasing, files named by SHA-256.
 fn validate_dump(dump: &RunDump) -> Result<(), Error> {
     if dump.id.is_empty() || dump.id.chars().any(char::is_control) {
         return Err(StorageError::new(format!("{:?} is not a run id", dump.id)).into());
@@ -783,6 +873,23 @@ fn validate_dump(dump: &RunDump) -> Result<(), Error> {
             path: path.to_owned(),
             source,
         })?;
+        // The run's own fields keep their types, or reading its state,
+        // tagging or resuming it fails.
+        let sys_type = SYS_TYPES.iter().find(|(p, _)| *p == path).map(|(_, t)| *t);
+        let wanted = if path == "sys" {
+            Some(FieldType::Namespace)
+        } else {
+            sys_type
+        };
+        if let Some(wanted) = wanted.filter(|t| *t != field.data.field_type()) {
+            return Err(StorageError::new(format!(
+                "run {} has `{path}` as {}, not {}",
+                dump.id,
+                field.data.field_type().with_article(),
+                wanted.with_article()
+            ))
+            .into());
+        }
         for (end, _) in path.match_indices('/') {
             if paths.contains(&path[..end]) {
                 return Err(StorageError::new(format!(
@@ -867,25 +974,14 @@ fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageErr
         COPIES.fetch_add(1, Ordering::Relaxed)
     ));
     let copied = (|| -> std::io::Result<([u8; 32], u64)> {
-        let mut input = std::fs::File::open(source)?;
+        let input = std::fs::File::open(source)?;
         let mut output = std::fs::File::create(&tmp)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut size = 0u64;
-        loop {
-            let n = input.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            output.write_all(&buf[..n])?;
-            size += n as u64;
-        }
+        let found = hash_copy(input, &mut output)?;
         output.sync_all()?;
-        Ok((hasher.finalize().into(), size))
+        Ok(found)
     })();
-    let (sha, size) = match copied {
-        Ok(done) => done,
+    let found = match copied {
+        Ok(found) => found,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             return Err(StorageError::with_source(
@@ -894,16 +990,9 @@ fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageErr
             ));
         }
     };
-    if hex(&sha) != file.sha256 || size != file.size {
+    if let Err(err) = file.matches(source, found) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(StorageError::new(format!(
-            "{} does not hold file {:?}: its SHA-256 or size differs from the export's \
-             (sha256 {}, {} bytes)",
-            source.display(),
-            file.name,
-            file.sha256,
-            file.size
-        )));
+        return Err(err);
     }
     std::fs::rename(&tmp, &path).map_err(|e| io("store", e))?;
     #[cfg(unix)]
@@ -1210,12 +1299,17 @@ mod tests {
                     sha256: "../../etc/passwd".into(),
                 }),
             )]),
+            dump(vec![field("sys/tags", FieldData::Float(1.5))]),
+            dump(vec![field("sys/state", FieldData::Int(3))]),
+            dump(vec![field("sys", FieldData::Int(1))]),
         ];
         for dump in bad {
             assert!(validate_dump(&dump).is_err(), "{dump:?}");
         }
         let good = dump(vec![
             field("a/b", FieldData::Int(1)),
+            field("sys/tags", FieldData::StringSet(vec!["x".into()])),
+            field("sys/other", FieldData::Int(1)),
             field("s", FieldData::FloatSeries(vec![point(0.0), point(2.5)])),
         ]);
         validate_dump(&good).unwrap();
