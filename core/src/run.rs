@@ -331,10 +331,10 @@ impl RunInner {
     }
 
     /// The state for a read; a read-only run first reloads what the
-    /// writing process has stored since.
+    /// writing process has stored since (only when the store changed).
     pub(crate) fn lock_for_read(&self) -> Result<MutexGuard<'_, State>> {
         let mut state = self.lock();
-        if self.mode == Mode::ReadOnly {
+        if self.mode == Mode::ReadOnly && state.store.changed_since_load()? {
             state.reload()?;
         }
         Ok(state)

@@ -149,6 +149,14 @@ pub trait Store: Send {
     fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
         Ok(Vec::new())
     }
+
+    /// Whether a [`load`](Store::load) now could give something else than
+    /// the last one (another process wrote, or time made a run look
+    /// crashed). A read-only run reloads only then; the default, `true`,
+    /// is always right.
+    fn changed_since_load(&mut self) -> Result<bool, StorageError> {
+        Ok(true)
+    }
 }
 
 /// A field as a store holds it: what a run needs to rebuild its tree.

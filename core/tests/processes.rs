@@ -338,6 +338,7 @@ fn killed_writers_lose_nothing_flushed_show_crashed_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let mut crashed = Vec::new();
+    let mut open_readers = Vec::new();
     // One after another in one store: each starts on the WAL the
     // previous crash left.
     for (k, delay) in KILL_DELAYS_MS.into_iter().enumerate() {
@@ -386,6 +387,9 @@ fn killed_writers_lose_nothing_flushed_show_crashed_and_resume() {
         }
         assert_integrity(dir);
         crashed.push((id, points, messages));
+        // Kept open across the wait: nothing is committed after the last
+        // kill, so the last reader must notice the crash from the clock alone.
+        open_readers.push(reader);
     }
 
     // The one wait: until the newest heartbeat is CRASH_AFTER old.
@@ -401,6 +405,14 @@ fn killed_writers_lose_nothing_flushed_show_crashed_and_resume() {
     let runs = Repository::open(dir).unwrap().runs().unwrap();
     assert_eq!(runs.len(), crashed.len());
     assert!(runs.iter().all(|r| r.state == "crashed"), "{runs:?}");
+    for reader in open_readers {
+        assert_eq!(
+            state(&reader),
+            "crashed",
+            "{} read before the wait",
+            reader.id()
+        );
+    }
 
     for (id, points, messages) in crashed {
         let reader = open(dir, &id, Mode::ReadOnly);

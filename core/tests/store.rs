@@ -673,3 +673,23 @@ fn no_point_predates_its_run() {
         );
     }
 }
+
+#[test]
+fn new_run_numbers_skip_ids_that_are_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let chosen = Run::builder()
+        .project("p")
+        .dir(dir.path())
+        .run_id("P-2")
+        .start()
+        .unwrap();
+    chosen.close().unwrap();
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            let run = start(dir.path(), "p");
+            run.close().unwrap();
+            run.id().to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["P-1", "P-3"]);
+}

@@ -674,21 +674,7 @@ impl WritableRepository {
         let tx = self.begin("import the run")?;
         let mut id = dump.id.clone();
         if find_run(&tx, &id)?.is_some() {
-            loop {
-                let n: i64 = tx
-                    .query_row(
-                        "INSERT INTO counters (project_key, last) VALUES (?1, 1)
-                         ON CONFLICT (project_key) DO UPDATE SET last = last + 1
-                         RETURNING last",
-                        [&key],
-                        |row| row.get(0),
-                    )
-                    .map_err(|e| sql_error("cannot number the run", e))?;
-                id = format!("{key}-{n}");
-                if find_run(&tx, &id)?.is_none() {
-                    break;
-                }
-            }
+            id = super::next_run_id(&tx, &key)?;
         } else if let Some(n) = id
             .strip_prefix(key.as_str())
             .and_then(|rest| rest.strip_prefix('-'))

@@ -373,19 +373,7 @@ pub(crate) fn open_or_create_run(
     }
     let id = match id {
         Some(id) => id.to_owned(),
-        None => {
-            let key = crate::run::project_key(project);
-            let n: i64 = tx
-                .query_row(
-                    "INSERT INTO counters (project_key, last) VALUES (?1, 1)
-                     ON CONFLICT (project_key) DO UPDATE SET last = last + 1
-                     RETURNING last",
-                    [&key],
-                    |row| row.get(0),
-                )
-                .map_err(|e| sql_error("cannot number the run", e))?;
-            format!("{key}-{n}")
-        }
+        None => next_run_id(&tx, &crate::run::project_key(project))?,
     };
     // The clock of series points, so no point of the run predates it.
     let now = crate::clock::now();
@@ -404,6 +392,37 @@ pub(crate) fn open_or_create_run(
         created: now,
         existed: false,
     })
+}
+
+/// The project key's next run id, `<KEY>-<n>`, skipping numbers a run
+/// already has (one started with `run_id("MNIST-7")`, or imported). Call it
+/// inside an immediate transaction, so concurrent starts get distinct ids.
+pub(crate) fn next_run_id(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+) -> Result<String, StorageError> {
+    loop {
+        let n: i64 = tx
+            .query_row(
+                "INSERT INTO counters (project_key, last) VALUES (?1, 1)
+                 ON CONFLICT (project_key) DO UPDATE SET last = last + 1
+                 RETURNING last",
+                [key],
+                |row| row.get(0),
+            )
+            .map_err(|e| sql_error("cannot number the run", e))?;
+        let id = format!("{key}-{n}");
+        let taken: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
+                [&id],
+                |row| row.get(0),
+            )
+            .map_err(|e| sql_error("cannot number the run", e))?;
+        if !taken {
+            return Ok(id);
+        }
+    }
 }
 
 /// What the store says of a run, for listings.

@@ -13,6 +13,7 @@ use super::writer::{self, blob_path, field_row, is_sha256_hex, Command, Queue};
 use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
 use crate::error::StorageError;
 use crate::run::Mode;
+use crate::run::STATE_RUNNING;
 use crate::store::{FieldId, Op, Store, StoredField};
 use crate::value::{FieldType, FileInfo, Point, Value};
 
@@ -35,6 +36,11 @@ pub struct SqliteStore {
     queue: Option<Arc<Queue>>,
     writer: Option<JoinHandle<()>>,
     sync: bool,
+    /// What the last `load` saw: SQLite's `data_version` (it changes when
+    /// another connection commits), and the heartbeat if the run was
+    /// running (it may look crashed later without any commit).
+    loaded_version: Option<i64>,
+    loaded_running_heartbeat: Option<i64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -77,6 +83,8 @@ impl SqliteStore {
             queue,
             writer,
             sync: mode == Mode::Sync,
+            loaded_version: None,
+            loaded_running_heartbeat: None,
         })
     }
 
@@ -310,7 +318,37 @@ impl Store for SqliteStore {
         self.read_blob(&sha)
     }
 
+    fn changed_since_load(&mut self) -> Result<bool, StorageError> {
+        let Some(loaded) = self.loaded_version else {
+            return Ok(true);
+        };
+        if self.data_version()? != loaded {
+            return Ok(true);
+        }
+        Ok(self
+            .loaded_running_heartbeat
+            .is_some_and(|heartbeat| shown_state(Some(STATE_RUNNING), heartbeat) != STATE_RUNNING))
+    }
+
     fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
+        // Read before loading: a commit during the load shows as a change.
+        let version = self.data_version()?;
+        self.loaded_running_heartbeat = None;
+        let fields = self.load_fields()?;
+        self.loaded_version = Some(version);
+        Ok(fields)
+    }
+}
+
+impl SqliteStore {
+    /// SQLite's `data_version` of the reading connection.
+    fn data_version(&self) -> Result<i64, StorageError> {
+        self.reader
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| sql_error("cannot read the store's version", e))
+    }
+
+    fn load_fields(&mut self) -> Result<Vec<StoredField>, StorageError> {
         let heartbeat: i64 = self
             .reader
             .query_row(
@@ -366,6 +404,8 @@ impl Store for SqliteStore {
                 FieldType::String => {
                     let mut text = text_value.clone().ok_or_else(corrupt)?;
                     if path == "sys/state" {
+                        self.loaded_running_heartbeat =
+                            (text == STATE_RUNNING).then_some(heartbeat);
                         text = shown_state(Some(&text), heartbeat);
                     }
                     Some(Value::String(text))
