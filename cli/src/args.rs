@@ -106,7 +106,10 @@ are downsampled per pixel column, keeping each column's minimum and maximum.")]
 
     /// Adds (+name) or removes (-name) tags of a run.
     #[command(after_help = "Examples:
-  hippocamp tag MNIST-3 +best -draft")]
+  hippocamp tag MNIST-3 +best -draft
+  hippocamp --dir runs/ tag MNIST-3 +best
+
+Options go before the run id: everything after it is a tag change.")]
     Tag(TagArgs),
 
     /// Deletes runs (asks first, unless --yes).

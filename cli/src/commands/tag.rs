@@ -31,6 +31,14 @@ fn parse_changes(changes: &[String]) -> Result<(Vec<String>, Vec<String>), CliEr
     let mut add = Vec::new();
     let mut remove = Vec::new();
     for change in changes {
+        // The tag list swallows what follows the run id, so an option
+        // written after it (`--dir=…`, `--help`) would be read as removing a
+        // tag named `-dir=…`: refuse it rather than run on another store.
+        if change.starts_with("--") {
+            return Err(CliError::new(format!(
+                "`{change}` after the tags is read as a tag change; put options before the run                  id (`hippocamp --dir DIR tag RUN +a -b`)"
+            )));
+        }
         let (list, name) = if let Some(name) = change.strip_prefix('+') {
             (&mut add, name)
         } else if let Some(name) = change.strip_prefix('-') {
@@ -72,7 +80,13 @@ mod tests {
 
     #[test]
     fn bad_changes_are_refused() {
-        for bad in [&["best"][..], &["+"], &["+a", "-a"]] {
+        for bad in [
+            &["best"][..],
+            &["+"],
+            &["+a", "-a"],
+            &["+a", "--dir=/tmp/x"],
+            &["--help"],
+        ] {
             assert!(parse_changes(&changes(bad)).is_err(), "{bad:?}");
         }
     }
