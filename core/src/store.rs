@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::error::StorageError;
+use crate::error::{Error, StorageError};
 use crate::file::FileData;
 use crate::value::{FieldType, FileInfo, Point, Value};
 
@@ -126,27 +126,27 @@ pub enum Op<'a> {
 /// Calls come from the run, under the run's lock, in operation order.
 pub trait Store: Send {
     /// Takes one checked operation.
-    fn apply(&mut self, op: Op<'_>) -> Result<(), StorageError>;
+    fn apply(&mut self, op: Op<'_>) -> Result<(), Error>;
 
     /// Returns once everything applied before is durable.
-    fn flush(&mut self) -> Result<(), StorageError>;
+    fn flush(&mut self) -> Result<(), Error>;
 
     /// Flushes and releases the store; no call follows.
-    fn close(&mut self) -> Result<(), StorageError>;
+    fn close(&mut self) -> Result<(), Error>;
 
     /// Every point of a series, in step order. FileSeries points hold
     /// [`Value::File`] metadata; their bytes come from [`Store::read_file`].
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, StorageError>;
+    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error>;
 
     /// The last point of a series, if it has one.
-    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError>;
+    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error>;
 
     /// A File field's bytes (`step` is `None`), or a FileSeries point's.
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError>;
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error>;
 
     /// The run's fields as stored, to resume the run or read it. A new
     /// store has none.
-    fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
+    fn load(&mut self) -> Result<Vec<StoredField>, Error> {
         Ok(Vec::new())
     }
 
@@ -154,7 +154,7 @@ pub trait Store: Send {
     /// the last one (another process wrote, or time made a run look
     /// crashed). A read-only run reloads only then; the default, `true`,
     /// is always right.
-    fn changed_since_load(&mut self) -> Result<bool, StorageError> {
+    fn changed_since_load(&mut self) -> Result<bool, Error> {
         Ok(true)
     }
 }
@@ -187,7 +187,7 @@ pub struct StoredField {
 /// store.apply(Op::CreateField { field, path: "loss", field_type: FieldType::FloatSeries })?;
 /// store.apply(Op::AppendFloat { field, step: 0.0, value: f64::NAN, timestamp: std::time::SystemTime::now() })?;
 /// assert!(store.read_last(field)?.is_some());
-/// # Ok::<(), hippocamp_core::StorageError>(())
+/// # Ok::<(), hippocamp_core::Error>(())
 /// ```
 #[derive(Default)]
 pub struct MemoryStore {
@@ -238,13 +238,16 @@ impl MemoryStore {
         self.slots.get(field.index()).unwrap_or(&Slot::Empty)
     }
 
-    fn missing(field: FieldId) -> StorageError {
-        StorageError::new(format!("field {} has no data in the memory store", field.0))
+    fn missing(field: FieldId) -> Error {
+        Error::from(StorageError::new(format!(
+            "field {} has no data in the memory store",
+            field.0
+        )))
     }
 }
 
 impl Store for MemoryStore {
-    fn apply(&mut self, op: Op<'_>) -> Result<(), StorageError> {
+    fn apply(&mut self, op: Op<'_>) -> Result<(), Error> {
         match op {
             Op::CreateField {
                 field, field_type, ..
@@ -311,15 +314,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), StorageError> {
+    fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
 
-    fn close(&mut self) -> Result<(), StorageError> {
+    fn close(&mut self) -> Result<(), Error> {
         Ok(())
     }
 
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, StorageError> {
+    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
         Ok(match self.read_slot(field) {
             Slot::Floats(points) => points.iter().map(|p| p.to_point()).collect(),
             Slot::Strings(points) => points
@@ -334,7 +337,7 @@ impl Store for MemoryStore {
         })
     }
 
-    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError> {
+    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error> {
         Ok(match self.read_slot(field) {
             Slot::Floats(points) => points.last().map(|p| p.to_point()),
             Slot::Strings(points) => points.last().map(|p| p.clone().map(Value::String)),
@@ -345,14 +348,14 @@ impl Store for MemoryStore {
         })
     }
 
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError> {
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error> {
         match (self.read_slot(field), step) {
             (Slot::File(Some(file)), None) => Ok(file.bytes.clone()),
             (Slot::Files(points), Some(step)) => points
                 .iter()
                 .find(|p| p.step == step)
                 .map(|p| p.value.bytes.clone())
-                .ok_or_else(|| StorageError::new(format!("no file at step {step}"))),
+                .ok_or_else(|| StorageError::new(format!("no file at step {step}")).into()),
             _ => Err(Self::missing(field)),
         }
     }

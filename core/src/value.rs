@@ -129,6 +129,18 @@ impl FieldType {
         }
     }
 
+    /// The type with this [`name`](Self::name), as stores and exports
+    /// write it.
+    ///
+    /// ```
+    /// use hippocamp_core::FieldType;
+    /// assert_eq!(FieldType::from_name("FloatSeries"), Some(FieldType::FloatSeries));
+    /// assert_eq!(FieldType::from_name("float"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// The name used in messages and in the structure tree.
     pub fn name(self) -> &'static str {
         match self {

@@ -634,12 +634,13 @@ fn a_field_another_writer_made_another_type_is_refused_by_the_store() {
     first.at("x").assign(1.5).unwrap();
     first.flush().unwrap();
     second.at("x").append(0.5).unwrap();
+    // The usual error, as if the second writer had seen the first's write.
     match second.flush() {
-        Err(Error::Storage(e)) => assert!(
-            e.to_string()
-                .contains("`x` is already a Float in the store (written by another process)"),
-            "{e}"
-        ),
+        Err(Error::TypeMismatch {
+            path,
+            field_type: FieldType::Float,
+            value_type: FieldType::FloatSeries,
+        }) => assert_eq!(path, "x"),
         other => panic!("the store's refusal must reach flush: {other:?}"),
     }
     // Only those writes were left out: the second writer goes on.

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use super::codec::{self, Points};
 use super::writer::{self, blob_path, field_row, is_sha256_hex, Command, Queue};
 use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
-use crate::error::StorageError;
+use crate::error::{Error, StorageError};
 use crate::run::Mode;
 use crate::run::STATE_RUNNING;
 use crate::store::{FieldId, Op, Store, StoredField};
@@ -159,7 +159,7 @@ fn points(chunk: codec::Chunk) -> impl Iterator<Item = Point> {
 }
 
 impl Store for SqliteStore {
-    fn apply(&mut self, op: Op<'_>) -> Result<(), StorageError> {
+    fn apply(&mut self, op: Op<'_>) -> Result<(), Error> {
         let command = match op {
             Op::CreateField {
                 field,
@@ -234,7 +234,7 @@ impl Store for SqliteStore {
             // nothing else may arrive (the run refuses writes first).
             return match command {
                 Command::CreateField { .. } => Ok(()),
-                _ => Err(StorageError::new("the store was opened read-only")),
+                _ => Err(StorageError::new("the store was opened read-only").into()),
             };
         };
         queue.push(command)?;
@@ -244,21 +244,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), StorageError> {
+    fn flush(&mut self) -> Result<(), Error> {
         match &self.queue {
             Some(queue) => queue.flush(),
             None => Ok(()),
         }
     }
 
-    fn close(&mut self) -> Result<(), StorageError> {
+    fn close(&mut self) -> Result<(), Error> {
         let flushed = self.flush();
         if let Some(queue) = self.queue.take() {
             queue.close();
             let last = queue.flush();
             if let Some(writer) = self.writer.take() {
                 if writer.join().is_err() {
-                    return Err(StorageError::new("the run's background writer panicked"));
+                    return Err(StorageError::new("the run's background writer panicked").into());
                 }
             }
             flushed?;
@@ -267,7 +267,7 @@ impl Store for SqliteStore {
         flushed
     }
 
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, StorageError> {
+    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
         self.flush()?;
         let row = self.row(field)?;
         let chunks = self.chunks(
@@ -278,7 +278,7 @@ impl Store for SqliteStore {
         Ok(chunks.into_iter().flat_map(points).collect())
     }
 
-    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, StorageError> {
+    fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error> {
         self.flush()?;
         let row = self.row(field)?;
         let chunks = self.chunks(
@@ -289,7 +289,7 @@ impl Store for SqliteStore {
         Ok(chunks.into_iter().flat_map(points).last())
     }
 
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, StorageError> {
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error> {
         self.flush()?;
         let row = self.row(field)?;
         let sha = match step {
@@ -315,10 +315,10 @@ impl Store for SqliteStore {
             }
         };
         let sha = sha.ok_or_else(|| StorageError::new("no file is stored there"))?;
-        self.read_blob(&sha)
+        Ok(self.read_blob(&sha)?)
     }
 
-    fn changed_since_load(&mut self) -> Result<bool, StorageError> {
+    fn changed_since_load(&mut self) -> Result<bool, Error> {
         let Some(loaded) = self.loaded_version else {
             return Ok(true);
         };
@@ -330,7 +330,7 @@ impl Store for SqliteStore {
             .is_some_and(|heartbeat| shown_state(Some(STATE_RUNNING), heartbeat) != STATE_RUNNING))
     }
 
-    fn load(&mut self) -> Result<Vec<StoredField>, StorageError> {
+    fn load(&mut self) -> Result<Vec<StoredField>, Error> {
         // Read before loading: a commit during the load shows as a change.
         let version = self.data_version()?;
         self.loaded_running_heartbeat = None;

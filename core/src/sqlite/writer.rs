@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::codec::{self, Chunk, PointValue, Points, StoredFile};
 use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
-use crate::error::StorageError;
+use crate::error::{Error, StorageError};
 use crate::file::FileData;
 use crate::store::FieldId;
 use crate::value::{FieldType, Value};
@@ -120,7 +120,7 @@ struct Pending {
     flush_wanted: bool,
     closing: bool,
     writer_gone: bool,
-    error: Option<StorageError>,
+    error: Option<Error>,
 }
 
 /// The queue between a run and its writer thread.
@@ -139,7 +139,7 @@ impl Queue {
     }
 
     /// Queues a command, waiting while the queue is full.
-    pub(crate) fn push(&self, command: Command) -> Result<(), StorageError> {
+    pub(crate) fn push(&self, command: Command) -> Result<(), Error> {
         let size = command.size();
         let mut pending = self.lock();
         while pending.bytes >= MAX_QUEUED_BYTES && !pending.writer_gone {
@@ -166,7 +166,7 @@ impl Queue {
 
     /// Waits until everything queued before is committed; returns the
     /// first background error since the last flush.
-    pub(crate) fn flush(&self) -> Result<(), StorageError> {
+    pub(crate) fn flush(&self) -> Result<(), Error> {
         let mut pending = self.lock();
         let target = pending.queued;
         if pending.durable < target {
@@ -196,11 +196,11 @@ impl Queue {
     }
 }
 
-fn gone(pending: &mut Pending) -> StorageError {
+fn gone(pending: &mut Pending) -> Error {
     pending
         .error
         .take()
-        .unwrap_or_else(|| StorageError::new("the run's background writer has stopped"))
+        .unwrap_or_else(|| StorageError::new("the run's background writer has stopped").into())
 }
 
 /// Marks the writer gone however its thread ends, so nobody waits forever.
@@ -211,7 +211,7 @@ impl Drop for GoneGuard {
         let mut pending = self.0.lock();
         pending.writer_gone = true;
         if std::thread::panicking() && pending.error.is_none() {
-            pending.error = Some(StorageError::new("the run's background writer panicked"));
+            pending.error = Some(StorageError::new("the run's background writer panicked").into());
         }
         self.0.progress.notify_all();
     }
@@ -268,14 +268,14 @@ struct Writer {
 enum Failure {
     /// Only this command failed (a file that cannot be stored, a field that
     /// another process made another type): the batch goes on without it.
-    Command(StorageError),
+    Command(Error),
     /// The database failed: the batch rolls back.
-    Batch(StorageError),
+    Batch(Error),
 }
 
 impl From<StorageError> for Failure {
     fn from(err: StorageError) -> Self {
-        Failure::Batch(err)
+        Failure::Batch(err.into())
     }
 }
 
@@ -342,17 +342,13 @@ impl Writer {
     /// Writes one batch in one transaction, emptying it. A command that
     /// fails on its own is left out and its error returned after the rest
     /// commits; a database failure rolls the whole batch back.
-    fn write_batch(
-        &mut self,
-        batch: &mut Vec<Command>,
-        heartbeat: bool,
-    ) -> Result<(), StorageError> {
+    fn write_batch(&mut self, batch: &mut Vec<Command>, heartbeat: bool) -> Result<(), Error> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error("cannot start a write", e))?;
         let mut first_command_error = None;
-        let result = (|| -> Result<(), StorageError> {
+        let result = (|| -> Result<(), Error> {
             for command in batch.drain(..) {
                 match apply(&tx, &self.dir, self.run, &mut self.fields, command) {
                     Ok(()) => {}
@@ -379,7 +375,7 @@ impl Writer {
         })();
         let result = result.and_then(|()| {
             tx.commit()
-                .map_err(|e| sql_error("cannot commit a write", e))
+                .map_err(|e| sql_error("cannot commit a write", e).into())
         });
         if let Err(err) = result {
             // Rolled back: rows made in this batch do not exist, and the
@@ -399,11 +395,12 @@ impl Writer {
     }
 }
 
-fn unknown(field: FieldId) -> StorageError {
+fn unknown(field: FieldId) -> Error {
     StorageError::new(format!(
         "field {} is unknown to the store's writer",
         field.0
     ))
+    .into()
 }
 
 /// The row of a field, found or made by its path. A field that another
@@ -447,10 +444,20 @@ fn field_state_row(
         .and_then(|mut s| s.query_row(params![run, &*state.path], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(|e| sql_error("cannot create a field", e))?;
     if stored_type != state.field_type.name() {
-        return Err(Failure::Command(StorageError::new(format!(
-            "`{}` is already a {stored_type} in the store (written by another process)",
-            state.path
-        ))));
+        // Another process made the field first, as another type: the
+        // usual error, as if this process had seen that write.
+        return Err(Failure::Command(match FieldType::from_name(&stored_type) {
+            Some(field_type) => Error::TypeMismatch {
+                path: state.path.to_string(),
+                field_type,
+                value_type: state.field_type,
+            },
+            None => StorageError::new(format!(
+                "`{}` has an unknown field type {stored_type:?} in the store",
+                state.path
+            ))
+            .into(),
+        }));
     }
     state.row = Some(row);
     Ok(row)
@@ -489,7 +496,7 @@ fn apply(
         }
         Command::Upload { field, file } => {
             let row = row(tx, run, fields, field)?;
-            let sha = store_blob(dir, &file.bytes).map_err(Failure::Command)?;
+            let sha = store_blob(dir, &file.bytes).map_err(|e| Failure::Command(e.into()))?;
             tx.prepare_cached(
                 "UPDATE fields SET text_value = ?1, file_sha = ?2, file_size = ?3 WHERE field = ?4",
             )
@@ -533,7 +540,7 @@ fn apply(
             timestamp,
         } => {
             let stored = StoredFile {
-                sha256: store_blob(dir, &file.bytes).map_err(Failure::Command)?,
+                sha256: store_blob(dir, &file.bytes).map_err(|e| Failure::Command(e.into()))?,
                 name: file.name,
                 size: file.bytes.len() as u64,
             };
@@ -621,10 +628,13 @@ fn push_point(
         timestamps: Vec::new(),
     });
     if !chunk.values.push(value) {
-        return Err(Failure::Command(StorageError::new(format!(
-            "`{}` is a {field_type}, not the series this point belongs to",
-            state.path
-        ))));
+        return Err(Failure::Command(
+            StorageError::new(format!(
+                "`{}` is a {field_type}, not the series this point belongs to",
+                state.path
+            ))
+            .into(),
+        ));
     }
     chunk.steps.push(step);
     chunk.timestamps.push(timestamp);
