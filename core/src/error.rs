@@ -174,6 +174,29 @@ pub enum Error {
         message: String,
     },
 
+    /// A run id that the store does not hold (read-only mode opens only
+    /// existing runs).
+    #[error("no run {id} in {store}{}", NearestHint(nearest))]
+    RunNotFound {
+        /// The id asked for.
+        id: String,
+        /// The store looked in (a folder, or a URL with no password).
+        store: String,
+        /// The ids nearest to it that the store holds, nearest first (at
+        /// most three).
+        nearest: Vec<String>,
+    },
+
+    /// A builder setting that cannot be used as given: a malformed run id
+    /// or project, or settings that contradict the mode.
+    #[error("invalid {setting}: {detail}")]
+    InvalidSetting {
+        /// The setting, as the builder method is named (`run_id`, `project`, …).
+        setting: &'static str,
+        /// What is wrong and what is accepted.
+        detail: String,
+    },
+
     /// The store behind the run failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -269,14 +292,16 @@ impl fmt::Display for ReadOnlyReason {
     }
 }
 
-/// A failure of the store behind a run.
+/// A failure of the store behind a run. Its message ends with the cause
+/// (what the database or the operating system said), so a background
+/// error reported at `flush()` says why.
 ///
 /// ```
 /// let err = hippocamp_core::StorageError::new("disk full");
 /// assert_eq!(err.to_string(), "storage error: disk full");
 /// ```
 #[derive(Debug, thiserror::Error)]
-#[error("storage error: {message}")]
+#[error("storage error: {message}{}", CauseSuffix(source.as_deref()))]
 pub struct StorageError {
     message: String,
     #[source]
@@ -292,12 +317,14 @@ impl StorageError {
         }
     }
 
-    /// An error with a message and the error that caused it.
+    /// An error with a message and the error that caused it, which its
+    /// message ends with.
     ///
     /// ```
     /// use std::io;
-    /// let io = io::Error::new(io::ErrorKind::Other, "boom");
-    /// let err = hippocamp_core::StorageError::with_source("cannot write", io);
+    /// let io = io::Error::new(io::ErrorKind::Other, "database or disk is full");
+    /// let err = hippocamp_core::StorageError::with_source("cannot commit a write", io);
+    /// assert_eq!(err.to_string(), "storage error: cannot commit a write: database or disk is full");
     /// assert!(std::error::Error::source(&err).is_some());
     /// ```
     pub fn with_source(
@@ -313,6 +340,30 @@ impl StorageError {
     /// The message, without the source.
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// `: the cause`, or nothing.
+struct CauseSuffix<'a>(Option<&'a (dyn std::error::Error + Send + Sync)>);
+
+impl fmt::Display for CauseSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(cause) => write!(f, ": {cause}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` (nearest: a, b)`, or ` (there are none)`.
+struct NearestHint<'a>(&'a [String]);
+
+impl fmt::Display for NearestHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str(" (there are none)");
+        }
+        write!(f, " (nearest: {})", self.0.join(", "))
     }
 }
 

@@ -26,6 +26,7 @@ mod error;
 mod file;
 mod handler;
 mod log;
+mod nearest;
 #[doc(hidden)]
 pub mod __private {
     //! For the macros' expansions only.
@@ -37,6 +38,7 @@ mod serde_ns;
 pub mod sqlite;
 pub mod store;
 pub mod structure;
+mod system;
 mod tree;
 pub mod typed;
 mod value;
@@ -45,6 +47,7 @@ pub use error::{Conflict, Error, PathError, PathErrorKind, ReadOnlyReason, Resul
 pub use file::{File, FileData};
 pub use handler::{Handler, IntoHandle};
 pub use log::{Appendable, IntoStep, LogField, LogNamespace, LogOptions, Loggable, SeriesValue};
+pub use nearest::nearest;
 pub use run::{project_key, Mode, Run, RunBuilder};
 pub use serde_ns::Serde;
 pub use structure::Structure;

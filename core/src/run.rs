@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::SystemTime;
 
 use crate::error::{Error, ReadOnlyReason, Result};
 use crate::handler::{Handler, IntoHandle};
-use crate::store::{MemoryStore, Store};
+use crate::store::{Ending, MemoryStore, Store};
 use crate::structure::Structure;
+use crate::system::{StartSettings, STATE_FINISHED};
 use crate::tree::Tree;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
-/// How a run stores what it logs. See the design's table of modes.
+/// How a run stores what it logs.
 ///
 /// ```
 /// use hippocamp_core::{Mode, Run};
@@ -49,10 +49,6 @@ impl Mode {
         }
     }
 }
-
-/// The run's state as `sys/state` shows it.
-pub(crate) const STATE_RUNNING: &str = "running";
-const STATE_FINISHED: &str = "finished";
 
 /// Settings for a new (or resumed) run; from [`Run::builder`].
 ///
@@ -138,25 +134,56 @@ impl RunBuilder {
     }
 
     /// Starts the run: allocates its id (or finds the run to resume) and
-    /// writes its `sys/` fields.
+    /// writes its `sys/` fields, in one step of the store: a run's `sys/`
+    /// fields exist from the moment its id does.
     ///
     /// [`Mode::Debug`] keeps the run in memory; the other modes use the
     /// embedded store in [`dir`](Self::dir). A `run_id` that exists there
     /// is resumed: its fields, their types and each series' last step are
     /// loaded, so the type rules and default steps go on where they were.
-    /// [`Mode::ReadOnly`] needs the `run_id` of an existing run.
+    /// [`Mode::ReadOnly`] needs the `run_id` of an existing run, and takes
+    /// no name, description or tags (it writes nothing).
     pub fn start(self) -> Result<Run> {
         let project = self
             .project
             .clone()
             .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
+        let settings = StartSettings {
+            name: self.name,
+            description: self.description,
+            tags: self.tags,
+            hostname: crate::system::hostname(),
+        };
+        settings.check()?;
+        if self.mode == Mode::ReadOnly {
+            if self.run_id.is_none() {
+                return Err(Error::InvalidSetting {
+                    setting: "run_id",
+                    detail: "read-only mode opens an existing run: give its id with run_id(\"…\")"
+                        .into(),
+                });
+            }
+            let given = [
+                ("name", settings.name.is_some()),
+                ("description", settings.description.is_some()),
+                ("tags", !settings.tags.is_empty()),
+            ];
+            if let Some((setting, _)) = given.into_iter().find(|(_, given)| *given) {
+                return Err(Error::InvalidSetting {
+                    setting,
+                    detail: "a read-only run writes nothing; set it when the run is written".into(),
+                });
+            }
+        }
         if self.mode == Mode::Debug {
             let id = match &self.run_id {
                 Some(id) => id.clone(),
                 None => next_memory_id(&project),
             };
+            let fields =
+                crate::system::new_run_fields(&id, &project, crate::clock::now(), &settings);
             let run = Run::from_parts(id, project, self.mode, Box::new(MemoryStore::default()));
-            self.write_sys(&run, crate::clock::now(), false)?;
+            run.inner.lock().restore(fields)?;
             return Ok(run);
         }
         let dir = crate::sqlite::resolve_dir(self.dir.as_deref());
@@ -165,9 +192,11 @@ impl RunBuilder {
         crate::sqlite::migrate(&mut conn, &dir, read_only)?;
         let record = crate::sqlite::open_or_create_run(
             &mut conn,
+            &dir,
             &project,
             self.run_id.as_deref(),
             self.mode,
+            &settings,
         )?;
         let mut store = crate::sqlite::SqliteStore::start(
             dir,
@@ -185,42 +214,7 @@ impl RunBuilder {
             Box::new(store),
         );
         run.inner.lock().restore(stored)?;
-        if !read_only {
-            self.write_sys(&run, record.created, record.existed)?;
-        }
         Ok(run)
-    }
-
-    /// Writes the `sys/` fields of a new run, or marks a resumed one
-    /// running again; then the user's name, description and tags.
-    fn write_sys(self, run: &Run, created: SystemTime, resumed: bool) -> Result<()> {
-        {
-            let mut tree = run.inner.lock();
-            if !resumed {
-                tree.set_system("sys/id", Value::String(run.inner.id.clone()))?;
-                tree.set_system("sys/project", Value::String(run.inner.project.clone()))?;
-                tree.set_system("sys/creation_time", Value::Datetime(created))?;
-                tree.set_system("sys/failed", Value::Bool(false))?;
-                let name = tree.create_user_system_field("sys/name", FieldType::String)?;
-                tree.set_atom(name, Value::String(String::new()))?;
-                let description =
-                    tree.create_user_system_field("sys/description", FieldType::String)?;
-                tree.set_atom(description, Value::String(String::new()))?;
-                tree.create_user_system_field("sys/tags", FieldType::StringSet)?;
-            }
-            tree.set_system("sys/hostname", Value::String(hostname()))?;
-            tree.set_system("sys/state", Value::String(STATE_RUNNING.into()))?;
-        }
-        if let Some(name) = self.name {
-            run.at("sys/name").assign(name)?;
-        }
-        if let Some(description) = self.description {
-            run.at("sys/description").assign(description)?;
-        }
-        if !self.tags.is_empty() {
-            run.at("sys/tags").add(self.tags)?;
-        }
-        Ok(())
     }
 }
 
@@ -258,17 +252,6 @@ pub fn project_key(project: &str) -> String {
     } else {
         key
     }
-}
-
-fn hostname() -> String {
-    // Linux keeps it here; elsewhere the usual environment variables.
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 pub(crate) struct RunInner {
@@ -320,14 +303,12 @@ impl RunInner {
             return Ok(());
         }
         state.closed = true;
-        let marked = if self.mode != Mode::ReadOnly {
-            state.set_system("sys/state", Value::String(STATE_FINISHED.into()))
-        } else {
-            Ok(())
-        };
-        // The store closes even if marking failed, and reports first.
-        state.store.close()?;
-        marked
+        // The store decides: the run is finished once its last writer
+        // (of every process resuming it) closes.
+        if state.store.close()? == Ending::Finished {
+            state.set_stored_atom("sys/state", Value::String(STATE_FINISHED.into()));
+        }
+        Ok(())
     }
 
     /// The state for a read; a read-only run first reloads what the
@@ -480,7 +461,7 @@ impl Run {
     /// ```
     pub fn flush(&self) -> Result<()> {
         let mut state = self.inner.lock();
-        Ok(state.store.flush()?)
+        state.store.flush()
     }
 
     /// Flushes, marks the run finished and closes its store. Later writes

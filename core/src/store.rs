@@ -131,8 +131,10 @@ pub trait Store: Send {
     /// Returns once everything applied before is durable.
     fn flush(&mut self) -> Result<(), Error>;
 
-    /// Flushes and releases the store; no call follows.
-    fn close(&mut self) -> Result<(), Error>;
+    /// Flushes, ends this writer's part in the run and releases the store;
+    /// no call follows. Says whether the run is finished now, or still
+    /// written by other processes (data-parallel ranks resuming one id).
+    fn close(&mut self) -> Result<Ending, Error>;
 
     /// Every point of a series, in step order. FileSeries points hold
     /// [`Value::File`] metadata; their bytes come from [`Store::read_file`].
@@ -157,6 +159,25 @@ pub trait Store: Send {
     fn changed_since_load(&mut self) -> Result<bool, Error> {
         Ok(true)
     }
+}
+
+/// What closing a run's store made of the run.
+///
+/// ```
+/// use hippocamp_core::store::{Ending, MemoryStore, Store};
+/// assert_eq!(MemoryStore::default().close()?, Ending::Finished);
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ending {
+    /// This was the run's last writer: the run is finished.
+    Finished,
+    /// Other processes still write to the run: it stays running until the
+    /// last of them closes.
+    OthersWriting,
+    /// The store was opened read-only: the run is as it was.
+    Unchanged,
 }
 
 /// A field as a store holds it: what a run needs to rebuild its tree.
@@ -318,8 +339,8 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn close(&mut self) -> Result<(), Error> {
-        Ok(())
+    fn close(&mut self) -> Result<Ending, Error> {
+        Ok(Ending::Finished)
     }
 
     fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {

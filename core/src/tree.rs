@@ -810,7 +810,7 @@ impl Tree {
 
     pub(crate) fn fetch_values(&mut self, target: &Target<'_>) -> Result<Vec<Point>> {
         let id = self.series(target, Operation::FetchValues)?;
-        Ok(self.store.read_series(FieldId(id))?)
+        self.store.read_series(FieldId(id))
     }
 
     /// A File's bytes, or a FileSeries point's (the last one with `None`).
@@ -938,7 +938,7 @@ impl Tree {
         self.restore(fields)
     }
 
-    /// Sets a system field, bypassing the read-only rule.
+    /// Sets a system field, bypassing the read-only rule (`sys/failed`).
     pub(crate) fn set_system(&mut self, path: &str, value: Value) -> Result<()> {
         let id = match self.lookup_from(ROOT, path) {
             Lookup::Found(id) => id,
@@ -947,17 +947,16 @@ impl Tree {
         self.set_atom(id, value)
     }
 
-    /// Creates a user field under `sys/` (name, description, tags).
-    pub(crate) fn create_user_system_field(
-        &mut self,
-        path: &str,
-        field_type: FieldType,
-    ) -> Result<u32> {
-        // The `sys` namespace is created system-owned by the system fields
-        // first; this field is the user's.
-        let id = self.create(path, field_type, true)?;
-        self.nodes[id as usize].system = false;
-        Ok(id)
+    /// Sets an atom the store has already written (the state a closed
+    /// run's store reports): the tree only, no operation reaches the store.
+    pub(crate) fn set_stored_atom(&mut self, path: &str, value: Value) {
+        if let Lookup::Found(id) = self.lookup_from(ROOT, path) {
+            if let NodeKind::Atom(current) = &mut self.nodes[id as usize].kind {
+                if current.field_type() == value.field_type() {
+                    *current = value;
+                }
+            }
+        }
     }
 }
 

@@ -230,18 +230,42 @@ fn read_only_refuses_writes_naming_the_mode() {
 fn read_only_needs_an_existing_run() {
     let dir = tempfile::tempdir().unwrap();
     start(dir.path(), "p").close().unwrap();
-    assert!(matches!(
-        Run::builder()
-            .dir(dir.path())
-            .run_id("P-9")
-            .mode(Mode::ReadOnly)
-            .start(),
-        Err(Error::NotFound { .. })
-    ));
-    assert!(matches!(
-        Run::builder().dir(dir.path()).mode(Mode::ReadOnly).start(),
-        Err(Error::Storage(_))
-    ));
+    start(dir.path(), "p").close().unwrap();
+    let err = Run::builder()
+        .dir(dir.path())
+        .run_id("P-9")
+        .mode(Mode::ReadOnly)
+        .start()
+        .unwrap_err();
+    match &err {
+        Error::RunNotFound { id, nearest, .. } => {
+            assert_eq!(id, "P-9");
+            assert_eq!(nearest, &["P-1", "P-2"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().ends_with(" (nearest: P-1, P-2)"), "{err}");
+    // Without an id, or with settings it would not write, read-only mode
+    // is a usage mistake, not a storage error.
+    for (builder, setting) in [
+        (Run::builder().mode(Mode::ReadOnly), "run_id"),
+        (
+            Run::builder().run_id("P-1").name("x").mode(Mode::ReadOnly),
+            "name",
+        ),
+        (
+            Run::builder()
+                .run_id("P-1")
+                .tags(["t"])
+                .mode(Mode::ReadOnly),
+            "tags",
+        ),
+    ] {
+        match builder.dir(dir.path()).start() {
+            Err(Error::InvalidSetting { setting: s, .. }) => assert_eq!(s, setting),
+            other => panic!("{setting}: {other:?}"),
+        }
+    }
     let empty = tempfile::tempdir().unwrap();
     assert!(matches!(
         Run::builder()
@@ -574,7 +598,10 @@ fn corrupt_rows_of_a_store_are_errors_not_panics() {
     // A series chunk that is not one.
     sql("UPDATE chunks SET data = x'01000200'");
     let err = storage_error(dir.path(), &id, |run| run.at("s").fetch_values().map(drop));
-    assert!(err.contains("is corrupt"), "{err}");
+    assert!(
+        err.contains(&format!("the stored points of `s` in run {id} are damaged")),
+        "{err}"
+    );
 
     // A file whose content address is not a SHA-256: never read outside
     // the store (nor split inside a character).

@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 use super::codec::{self, Chunk, Points, StoredFile};
 use super::writer::{blob_path, hex, is_sha256_hex as is_sha, CHUNK_POINTS};
 use super::{
-    connect, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository, FILES_DIR,
+    connect, lifecycle, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository,
+    FILES_DIR,
 };
 use crate::error::{Error, StorageError};
 use crate::value::FieldType;
@@ -506,7 +507,7 @@ impl WritableRepository {
 
     /// Deletes the runs `ids` with all their fields, set items and series
     /// points, in one transaction: an unknown id, or a run that is still
-    /// running (its heartbeat is fresh), is an error naming it, and then
+    /// running (a process writing it is alive), is an error naming it, and then
     /// nothing is deleted. Their file contents stay until [`gc`](Self::gc).
     ///
     /// ```
@@ -529,7 +530,19 @@ impl WritableRepository {
         let mut rows = BTreeSet::new();
         for id in ids {
             let id = id.as_ref();
-            let (run, heartbeat) = find_run(&tx, id)?.ok_or_else(|| unknown_run(&dir, id))?;
+            let (run, _) = find_run(&tx, id)?.ok_or_else(|| unknown_run(&dir, id))?;
+            if let Some((host, pid, heartbeat)) = lifecycle::live_writer(&tx, run)? {
+                let age = std::time::SystemTime::now()
+                    .duration_since(nanos_to_time(heartbeat))
+                    .unwrap_or_default();
+                return Err(StorageError::new(format!(
+                    "run {id} is running: process {pid} on {host} writes it (alive {:.1} s ago); \
+                     close it first, or wait until it shows as crashed ({} s without a heartbeat)",
+                    age.as_secs_f64(),
+                    super::CRASH_AFTER.as_secs()
+                ))
+                .into());
+            }
             let state: Option<String> = tx
                 .query_row(
                     "SELECT text_value FROM fields WHERE run = ?1 AND path = 'sys/state'",
@@ -539,7 +552,9 @@ impl WritableRepository {
                 .optional()
                 .map_err(|e| sql_error("cannot read the run's state", e))?
                 .flatten();
-            if shown_state(state.as_deref(), heartbeat) == crate::run::STATE_RUNNING {
+            if shown_state(state.as_deref(), lifecycle::liveness(&tx, run)?)
+                == crate::system::STATE_RUNNING
+            {
                 return Err(StorageError::new(format!(
                     "run {id} is running (its writer was alive less than {} s ago): \
                      close it first, or wait until it shows as crashed",

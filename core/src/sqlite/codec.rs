@@ -5,7 +5,7 @@
 //! that the common shapes stay small and the bytes read back exactly:
 //!
 //! ```text
-//! u8   format (1)
+//! u8   format (2; 1 is the same without the checksum)
 //! u8   kind: 0 float, 1 string, 2 file
 //! u32  count (little-endian, as every number below)
 //! u8   steps: 0 = count × f64, 1 = arithmetic: first f64, delta f64
@@ -14,7 +14,13 @@
 //! var  timestamps: ns since the Unix epoch, the first one, then the
 //!      difference to the one before, each a zigzag varint (a point logged
 //!      in the same clock tick as the last costs one byte)
+//! u32  CRC-32C (Castagnoli) of every byte before it
 //! ```
+//!
+//! The checksum makes damage that SQLite's own checks cannot see (a byte
+//! of a value flipped on disk) an error when the chunk is read, and lets
+//! `hippocamp check` find it. Chunks of format 1 (stores made before
+//! checksums) are rewritten with one when the store is migrated.
 //!
 //! Floats are stored as their bits, so NaN payloads, ±Inf and -0.0 come
 //! back as they went in (a SQLite REAL would turn NaN into NULL).
@@ -25,7 +31,10 @@ use crate::value::FileInfo;
 
 use integer_encoding::VarInt;
 
-pub(crate) const FORMAT: u8 = 1;
+/// The format chunks are written in.
+pub(crate) const FORMAT: u8 = 2;
+/// The format before checksums, still read.
+const FORMAT_WITHOUT_CHECKSUM: u8 = 1;
 
 /// Points of one chunk, as the writer collects them.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +81,27 @@ impl Points {
             _ => return false,
         }
         true
+    }
+
+    /// Moves `other`'s values after these when both are of one kind;
+    /// `false` (and nothing moved) when they are not.
+    pub(crate) fn append(&mut self, other: &mut Points) -> bool {
+        match (self, other) {
+            (Points::Float(a), Points::Float(b)) => a.append(b),
+            (Points::String(a), Points::String(b)) => a.append(b),
+            (Points::File(a), Points::File(b)) => a.append(b),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Removes the first `n` values.
+    pub(crate) fn drain_front(&mut self, n: usize) {
+        match self {
+            Points::Float(v) => drop(v.drain(..n)),
+            Points::String(v) => drop(v.drain(..n)),
+            Points::File(v) => drop(v.drain(..n)),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -182,7 +212,34 @@ pub(crate) fn encode(chunk: &Chunk) -> Vec<u8> {
         out.extend_from_slice(&buf[..len]);
         previous = nanos;
     }
+    let crc = crc32c::crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// Why stored bytes are not a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Damage {
+    /// The checksum does not match the bytes: they changed after writing.
+    Checksum { stored: u32, computed: u32 },
+    /// The bytes do not follow the format (cut short, or a count or kind
+    /// that cannot be).
+    Malformed,
+    /// The chunk is whole but disagrees with its row (steps or count).
+    Row(String),
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Checksum { stored, computed } => write!(
+                f,
+                "checksum mismatch (stored CRC-32C {stored:08x}, computed {computed:08x})"
+            ),
+            Damage::Malformed => f.write_str("not a chunk of points (cut short or garbled)"),
+            Damage::Row(detail) => f.write_str(detail),
+        }
+    }
 }
 
 /// Reads little-endian numbers off a byte slice; `None` when it runs out.
@@ -223,11 +280,97 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a chunk; `None` for bytes that are not a chunk of this format
-/// (a corrupt store), which the caller reports as a storage error.
+/// Decodes a chunk; `None` for bytes that are not an intact chunk (a
+/// damaged store), which the caller reports as a storage error.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Chunk> {
+    decode_checked(bytes).ok()
+}
+
+/// Decodes a chunk, verifying its checksum; the error says what is wrong.
+pub(crate) fn decode_checked(bytes: &[u8]) -> Result<Chunk, Damage> {
+    let body = match bytes.first() {
+        Some(&FORMAT) => {
+            let split = bytes.len().checked_sub(4).ok_or(Damage::Malformed)?;
+            let (body, crc) = bytes.split_at(split);
+            let stored = u32::from_le_bytes(crc.try_into().map_err(|_| Damage::Malformed)?);
+            let computed = crc32c::crc32c(body);
+            if stored != computed {
+                return Err(Damage::Checksum { stored, computed });
+            }
+            body
+        }
+        Some(&FORMAT_WITHOUT_CHECKSUM) => bytes,
+        _ => return Err(Damage::Malformed),
+    };
+    decode_body(body).ok_or(Damage::Malformed)
+}
+
+/// Checks a decoded chunk against the columns of its row.
+pub(crate) fn check_row(
+    chunk: &Chunk,
+    first_step: f64,
+    last_step: f64,
+    count: i64,
+) -> Result<(), Damage> {
+    let (Some(&first), Some(&last)) = (chunk.steps.first(), chunk.steps.last()) else {
+        return Err(Damage::Row("a chunk without points".into()));
+    };
+    if first.to_bits() != first_step.to_bits() || last.to_bits() != last_step.to_bits() {
+        return Err(Damage::Row(format!(
+            "its row says steps {first_step} to {last_step}, its points are at {first} to {last}"
+        )));
+    }
+    if count != chunk.steps.len() as i64 {
+        return Err(Damage::Row(format!(
+            "its row says {count} points, it holds {}",
+            chunk.steps.len()
+        )));
+    }
+    if chunk
+        .steps
+        .windows(2)
+        .any(|w| w[0] >= w[1] || w[0].is_nan() || w[1].is_nan())
+    {
+        return Err(Damage::Row("its steps do not strictly increase".into()));
+    }
+    Ok(())
+}
+
+/// The migration to schema 2: every chunk of format 1 is written again
+/// with a checksum. One that cannot be decoded is left as it is (reading
+/// it is an error, and `hippocamp check` reports it).
+pub(crate) fn add_checksums(
+    tx: &rusqlite::Transaction<'_>,
+) -> Result<(), crate::error::StorageError> {
+    let fail = |e| super::sql_error("cannot add checksums to the series chunks", e);
+    let chunks: Vec<i64> = tx
+        .prepare("SELECT chunk FROM chunks")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(fail)?;
+    let mut read = tx
+        .prepare("SELECT data FROM chunks WHERE chunk = ?1")
+        .map_err(fail)?;
+    let mut write = tx
+        .prepare("UPDATE chunks SET data = ?1 WHERE chunk = ?2")
+        .map_err(fail)?;
+    for chunk in chunks {
+        let data: Vec<u8> = read.query_row([chunk], |r| r.get(0)).map_err(fail)?;
+        if data.first() != Some(&FORMAT_WITHOUT_CHECKSUM) {
+            continue;
+        }
+        if let Some(decoded) = decode_body(&data) {
+            write
+                .execute(rusqlite::params![encode(&decoded), chunk])
+                .map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the bytes of a chunk without its checksum.
+fn decode_body(bytes: &[u8]) -> Option<Chunk> {
     let mut r = Reader(bytes);
-    if r.u8()? != FORMAT {
+    if !matches!(r.u8()?, FORMAT | FORMAT_WITHOUT_CHECKSUM) {
         return None;
     }
     let kind = r.u8()?;
@@ -319,10 +462,11 @@ mod tests {
         assert_eq!(back.steps, chunk.steps);
         assert_eq!(back.timestamps, chunk.timestamps);
         // Arithmetic steps take 16 bytes, not 8 per point; of the
-        // timestamps (7 ns apart) the first takes 9 bytes, the others 1.
+        // timestamps (7 ns apart) the first takes 9 bytes, the others 1;
+        // then 4 bytes of checksum.
         assert_eq!(
             bytes.len(),
-            2 + 4 + 1 + 16 + 8 * values.len() + 9 + (values.len() - 1)
+            2 + 4 + 1 + 16 + 8 * values.len() + 9 + (values.len() - 1) + 4
         );
     }
 
@@ -367,5 +511,62 @@ mod tests {
         let mut huge = bytes;
         huge[2..6].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode(&huge).is_none());
+    }
+
+    #[test]
+    fn every_flipped_byte_is_caught_by_the_checksum() {
+        let chunk = Chunk {
+            steps: vec![0.0, 1.0, 2.5],
+            timestamps: times(3),
+            values: Points::Float(vec![0.000124, -1.0, f64::NAN]),
+        };
+        let bytes = encode(&chunk);
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= 1 << bit;
+                assert!(
+                    decode_checked(&flipped).is_err(),
+                    "byte {at} bit {bit} flipped went unnoticed"
+                );
+            }
+        }
+        let mut value = bytes.clone();
+        value[2 + 4 + 1 + 24] ^= 0x40;
+        assert!(matches!(
+            decode_checked(&value),
+            Err(Damage::Checksum { .. })
+        ));
+    }
+
+    #[test]
+    fn chunks_without_a_checksum_still_read() {
+        let chunk = Chunk {
+            steps: vec![3.0, 4.0],
+            timestamps: times(2),
+            values: Points::String(vec!["a".into(), "b".into()]),
+        };
+        let mut legacy = encode(&chunk);
+        legacy.truncate(legacy.len() - 4);
+        legacy[0] = FORMAT_WITHOUT_CHECKSUM;
+        assert_eq!(decode_checked(&legacy).unwrap(), chunk);
+    }
+
+    #[test]
+    fn a_chunk_must_agree_with_its_row() {
+        let chunk = Chunk {
+            steps: vec![1.0, 2.0],
+            timestamps: times(2),
+            values: Points::Float(vec![1.0, 2.0]),
+        };
+        assert!(check_row(&chunk, 1.0, 2.0, 2).is_ok());
+        assert!(matches!(
+            check_row(&chunk, 1.0, 3.0, 2),
+            Err(Damage::Row(_))
+        ));
+        assert!(matches!(
+            check_row(&chunk, 1.0, 2.0, 3),
+            Err(Damage::Row(_))
+        ));
     }
 }

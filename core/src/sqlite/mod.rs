@@ -18,6 +18,7 @@
 
 mod admin;
 mod codec;
+mod lifecycle;
 mod store;
 mod writer;
 
@@ -27,12 +28,12 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Error, StorageError};
-use crate::run::{Mode, STATE_RUNNING};
 
 pub use admin::{
     Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, WritableRepository,
 };
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
+pub(crate) use lifecycle::{next_run_id, open_or_create_run, shown_state, RunRecord};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
 pub use writer::{BATCH_BYTES, CHUNK_POINTS, MAX_QUEUED_BYTES};
 
@@ -44,12 +45,23 @@ pub const FILES_DIR: &str = "files";
 pub const HOME_ENV: &str = "HIPPOCAMP_HOME";
 
 /// The schema version this hippocamp writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// A change of the data itself, run inside the migration's transaction.
+type DataMigration = fn(&rusqlite::Transaction<'_>) -> Result<(), StorageError>;
+
+/// A step from one schema version to the next: SQL, then (for changes of
+/// the data itself) a function over it, in the migration's transaction.
+struct Migration {
+    sql: &'static str,
+    data: Option<DataMigration>,
+}
 
 /// Each migration takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 0 → 1: the first schema.
-    "CREATE TABLE counters (
+    Migration {
+        sql: "CREATE TABLE counters (
          project_key TEXT PRIMARY KEY,
          last INTEGER NOT NULL
      ) WITHOUT ROWID;
@@ -85,6 +97,22 @@ const MIGRATIONS: &[&str] = &[
          data BLOB NOT NULL
      );
      CREATE INDEX chunks_by_field ON chunks (field, last_step);",
+        data: None,
+    },
+    // 1 → 2: the processes writing each run (see `lifecycle`), and series
+    // chunks with a CRC-32C (see `codec`), the old ones rewritten with it.
+    Migration {
+        sql: "CREATE TABLE writers (
+                  writer INTEGER PRIMARY KEY,
+                  run INTEGER NOT NULL REFERENCES runs(run) ON DELETE CASCADE,
+                  hostname TEXT NOT NULL,
+                  pid INTEGER NOT NULL,
+                  started_ns INTEGER NOT NULL,
+                  heartbeat_ns INTEGER NOT NULL
+              );
+              CREATE INDEX writers_by_run ON writers (run);",
+        data: Some(codec::add_checksums),
+    },
 ];
 
 /// How long a connection waits for another process's write lock before a
@@ -293,8 +321,11 @@ pub(crate) fn migrate(
         .map_err(|e| sql_error("cannot create the store", e))?;
     }
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-        tx.execute_batch(migration)
+        tx.execute_batch(migration.sql)
             .map_err(|e| sql_error(&format!("migration to schema {} failed", i + 1), e))?;
+        if let Some(data) = migration.data {
+            data(&tx)?;
+        }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
             [(i + 1).to_string()],
@@ -303,126 +334,6 @@ pub(crate) fn migrate(
     }
     tx.commit()
         .map_err(|e| sql_error("cannot commit the migration", e))
-}
-
-/// A run as the store records it.
-#[derive(Debug, Clone)]
-pub(crate) struct RunRecord {
-    pub(crate) row: i64,
-    pub(crate) id: String,
-    pub(crate) project: String,
-    pub(crate) created: SystemTime,
-    /// Whether it existed before this start (it is resumed).
-    pub(crate) existed: bool,
-}
-
-/// Finds the run `id`, or creates a run (numbered per project when `id` is
-/// `None`), in one immediate transaction so that concurrent starts in
-/// several processes get distinct numbers.
-pub(crate) fn open_or_create_run(
-    conn: &mut Connection,
-    project: &str,
-    id: Option<&str>,
-    mode: Mode,
-) -> Result<RunRecord, Error> {
-    let find = |conn: &Connection, id: &str| -> Result<Option<RunRecord>, StorageError> {
-        conn.query_row(
-            "SELECT run, id, project, created_ns FROM runs WHERE id = ?1",
-            [id],
-            |row| {
-                Ok(RunRecord {
-                    row: row.get(0)?,
-                    id: row.get(1)?,
-                    project: row.get(2)?,
-                    created: nanos_to_time(row.get(3)?),
-                    existed: true,
-                })
-            },
-        )
-        .optional()
-        .map_err(|e| sql_error("cannot look the run up", e))
-    };
-    if mode == Mode::ReadOnly {
-        let Some(id) = id else {
-            return Err(StorageError::new(
-                "read-only mode opens an existing run: give its id with run_id(\"…\")",
-            )
-            .into());
-        };
-        return find(conn, id)?.ok_or_else(|| Error::NotFound {
-            path: format!("run {id}"),
-        });
-    }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| sql_error("cannot start a run", e))?;
-    if let Some(id) = id {
-        if let Some(record) = find(&tx, id)? {
-            // Resumed: alive from now on. Without this a run resumed after
-            // a crash (or long after it finished) shows as crashed until
-            // the writer's first heartbeat, HEARTBEAT_INTERVAL later.
-            tx.execute(
-                "UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2",
-                rusqlite::params![time_to_nanos(SystemTime::now()), record.row],
-            )
-            .map_err(|e| sql_error("cannot resume the run", e))?;
-            tx.commit()
-                .map_err(|e| sql_error("cannot start a run", e))?;
-            return Ok(record);
-        }
-    }
-    let id = match id {
-        Some(id) => id.to_owned(),
-        None => next_run_id(&tx, &crate::run::project_key(project))?,
-    };
-    // The clock of series points, so no point of the run predates it.
-    let now = crate::clock::now();
-    tx.execute(
-        "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?3)",
-        rusqlite::params![id, project, time_to_nanos(now)],
-    )
-    .map_err(|e| sql_error("cannot record the run", e))?;
-    let row = tx.last_insert_rowid();
-    tx.commit()
-        .map_err(|e| sql_error("cannot start a run", e))?;
-    Ok(RunRecord {
-        row,
-        id,
-        project: project.to_owned(),
-        created: now,
-        existed: false,
-    })
-}
-
-/// The project key's next run id, `<KEY>-<n>`, skipping numbers a run
-/// already has (one started with `run_id("MNIST-7")`, or imported). Call it
-/// inside an immediate transaction, so concurrent starts get distinct ids.
-pub(crate) fn next_run_id(
-    tx: &rusqlite::Transaction<'_>,
-    key: &str,
-) -> Result<String, StorageError> {
-    loop {
-        let n: i64 = tx
-            .query_row(
-                "INSERT INTO counters (project_key, last) VALUES (?1, 1)
-                 ON CONFLICT (project_key) DO UPDATE SET last = last + 1
-                 RETURNING last",
-                [key],
-                |row| row.get(0),
-            )
-            .map_err(|e| sql_error("cannot number the run", e))?;
-        let id = format!("{key}-{n}");
-        let taken: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
-                [&id],
-                |row| row.get(0),
-            )
-            .map_err(|e| sql_error("cannot number the run", e))?;
-        if !taken {
-            return Ok(id);
-        }
-    }
 }
 
 /// What the store says of a run, for listings.
@@ -491,13 +402,14 @@ impl Repository {
     pub fn runs(&self) -> Result<Vec<RunInfo>, Error> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT r.run, r.id, r.project, r.created_ns, r.heartbeat_ns,
+            .prepare(&format!(
+                "SELECT r.run, r.id, r.project, r.created_ns, {},
                         (SELECT text_value FROM fields WHERE run = r.run AND path = 'sys/name'),
                         (SELECT text_value FROM fields WHERE run = r.run AND path = 'sys/state'),
                         (SELECT int_value FROM fields WHERE run = r.run AND path = 'sys/failed')
                  FROM runs r ORDER BY r.run",
-            )
+                lifecycle::LIVENESS_SQL
+            ))
             .map_err(|e| sql_error("cannot list runs", e))?;
         let rows = stmt
             .query_map([], |row| {
@@ -539,22 +451,5 @@ impl Repository {
             });
         }
         Ok(runs)
-    }
-}
-
-/// `sys/state` as a reader should see it: a run still marked running whose
-/// heartbeat went stale has crashed.
-pub(crate) fn shown_state(stored: Option<&str>, heartbeat_ns: i64) -> String {
-    let stored = stored.unwrap_or(STATE_RUNNING);
-    if stored != STATE_RUNNING {
-        return stored.to_owned();
-    }
-    let age = SystemTime::now()
-        .duration_since(nanos_to_time(heartbeat_ns))
-        .unwrap_or_default();
-    if age > CRASH_AFTER {
-        "crashed".to_owned()
-    } else {
-        stored.to_owned()
     }
 }

@@ -9,12 +9,13 @@ use rusqlite::{params, Connection};
 use rustc_hash::FxHashMap;
 
 use super::codec::{self, Points};
+use super::lifecycle::{WriterIdentity, LIVENESS_SQL};
 use super::writer::{self, blob_path, field_row, is_sha256_hex, Command, Queue};
 use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
 use crate::error::{Error, StorageError};
 use crate::run::Mode;
-use crate::run::STATE_RUNNING;
-use crate::store::{FieldId, Op, Store, StoredField};
+use crate::store::{Ending, FieldId, Op, Store, StoredField};
+use crate::system::STATE_RUNNING;
 use crate::value::{FieldType, FileInfo, Point, Value};
 
 /// The default flush interval: at most this much of what was logged
@@ -30,6 +31,11 @@ pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
 pub struct SqliteStore {
     dir: PathBuf,
     run: i64,
+    /// The run's id, for messages.
+    id: String,
+    /// This process's writer of the run (none when read-only).
+    writer_identity: Option<WriterIdentity>,
+    /// Reads; in a writing mode it also ends the writer's part at close.
     reader: Connection,
     /// The path of each field, to find its row when reading.
     paths: FxHashMap<FieldId, Arc<str>>,
@@ -53,7 +59,8 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// The store of `record` in `dir`; `conn` becomes the writer's.
+    /// The store of `record` in `dir`; `conn` becomes the reader's, and
+    /// the background writer (unless read-only) gets one of its own.
     pub(crate) fn start(
         dir: PathBuf,
         conn: Connection,
@@ -61,24 +68,26 @@ impl SqliteStore {
         mode: Mode,
         flush_interval: Duration,
     ) -> Result<SqliteStore, StorageError> {
-        let read_only = mode == Mode::ReadOnly;
-        let reader = if read_only {
-            conn
-        } else {
-            connect(&dir, false)?
-        };
-        let (queue, writer) = if read_only {
-            (None, None)
-        } else {
-            let writer_conn = connect(&dir, false)?;
-            let (queue, handle) =
-                writer::spawn(writer_conn, dir.clone(), record.row, flush_interval)?;
-            (Some(queue), Some(handle))
+        let (queue, writer) = match &record.writer {
+            Some(identity) => {
+                let writer_conn = connect(&dir, false)?;
+                let (queue, handle) = writer::spawn(
+                    writer_conn,
+                    dir.clone(),
+                    record.row,
+                    identity.clone(),
+                    flush_interval,
+                )?;
+                (Some(queue), Some(handle))
+            }
+            None => (None, None),
         };
         Ok(SqliteStore {
             dir,
             run: record.row,
-            reader,
+            id: record.id.clone(),
+            writer_identity: record.writer.clone(),
+            reader: conn,
             paths: FxHashMap::default(),
             queue,
             writer,
@@ -97,6 +106,9 @@ impl SqliteStore {
             .ok_or_else(|| StorageError::new(format!("`{path}` is not in the store")))
     }
 
+    /// The chunks a query selects, each checked (checksum, and agreement
+    /// with its row). `sql` selects `chunk, first_step, last_step, count,
+    /// data` of the field `row`.
     fn chunks(
         &self,
         row: i64,
@@ -107,21 +119,42 @@ impl SqliteStore {
             .reader
             .prepare_cached(sql)
             .map_err(|e| sql_error("cannot read series points", e))?;
-        let blobs = stmt
-            .query_map(args, |r| r.get::<_, Vec<u8>>(0))
+        let rows = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| sql_error("cannot read series points", e))?;
-        blobs
-            .iter()
-            .map(|blob| {
-                codec::decode(blob).ok_or_else(|| {
-                    StorageError::new(format!(
-                        "a chunk of field row {row} in {} is corrupt",
-                        self.dir.display()
-                    ))
-                })
+        rows.into_iter()
+            .map(|(chunk, first, last, count, data)| {
+                codec::decode_checked(&data)
+                    .and_then(|decoded| {
+                        codec::check_row(&decoded, first, last, count).map(|()| decoded)
+                    })
+                    .map_err(|damage| self.damaged(row, chunk, &damage))
             })
             .collect()
+    }
+
+    /// The error for a damaged chunk: which run, path and chunk, and why.
+    fn damaged(&self, row: i64, chunk: i64, damage: &codec::Damage) -> StorageError {
+        let path = self
+            .paths
+            .values()
+            .find(|p| field_row(&self.reader, self.run, p).ok().flatten() == Some(row))
+            .map_or_else(|| format!("field row {row}"), |p| format!("`{p}`"));
+        StorageError::new(format!(
+            "the stored points of {path} in run {} are damaged (chunk {chunk}: {damage}); \
+             `hippocamp check` lists every damaged part of the store in {}",
+            self.id,
+            self.dir.display()
+        ))
     }
 
     fn read_blob(&self, sha: &str) -> Result<Arc<[u8]>, StorageError> {
@@ -251,20 +284,28 @@ impl Store for SqliteStore {
         }
     }
 
-    fn close(&mut self) -> Result<(), Error> {
+    fn close(&mut self) -> Result<Ending, Error> {
         let flushed = self.flush();
-        if let Some(queue) = self.queue.take() {
-            queue.close();
-            let last = queue.flush();
-            if let Some(writer) = self.writer.take() {
-                if writer.join().is_err() {
-                    return Err(StorageError::new("the run's background writer panicked").into());
-                }
-            }
+        let Some(queue) = self.queue.take() else {
             flushed?;
-            return last;
-        }
-        flushed
+            return Ok(Ending::Unchanged);
+        };
+        queue.close();
+        let last = queue.flush();
+        let joined = match self.writer.take().map(JoinHandle::join) {
+            Some(Err(_)) => Err(StorageError::new("the run's background writer panicked")),
+            _ => Ok(()),
+        };
+        // The run ends even when data could not be stored: the errors
+        // below say so, and the run shows how its writers ended.
+        let ending = match self.writer_identity.take() {
+            Some(identity) => identity.finish(&mut self.reader, self.run),
+            None => Ok(Ending::Unchanged),
+        };
+        flushed?;
+        last?;
+        joined?;
+        Ok(ending?)
     }
 
     fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
@@ -272,7 +313,7 @@ impl Store for SqliteStore {
         let row = self.row(field)?;
         let chunks = self.chunks(
             row,
-            "SELECT data FROM chunks WHERE field = ?1 ORDER BY first_step",
+            "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY first_step",
             [row],
         )?;
         Ok(chunks.into_iter().flat_map(points).collect())
@@ -283,7 +324,7 @@ impl Store for SqliteStore {
         let row = self.row(field)?;
         let chunks = self.chunks(
             row,
-            "SELECT data FROM chunks WHERE field = ?1 ORDER BY last_step DESC LIMIT 1",
+            "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY last_step DESC LIMIT 1",
             [row],
         )?;
         Ok(chunks.into_iter().flat_map(points).last())
@@ -302,7 +343,7 @@ impl Store for SqliteStore {
             Some(step) => {
                 let chunks = self.chunks(
                     row,
-                    "SELECT data FROM chunks WHERE field = ?1 AND first_step <= ?2 AND last_step >= ?2",
+                    "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 AND first_step <= ?2 AND last_step >= ?2",
                     params![row, step],
                 )?;
                 chunks.into_iter().find_map(|chunk| {
@@ -352,7 +393,7 @@ impl SqliteStore {
         let heartbeat: i64 = self
             .reader
             .query_row(
-                "SELECT heartbeat_ns FROM runs WHERE run = ?1",
+                &format!("SELECT {LIVENESS_SQL} FROM runs r WHERE run = ?1"),
                 [self.run],
                 |r| r.get(0),
             )

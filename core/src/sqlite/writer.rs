@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use super::codec::{self, Chunk, PointValue, Points, StoredFile};
+use super::lifecycle::WriterIdentity;
 use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
 use crate::error::{Error, StorageError};
 use crate::file::FileData;
@@ -222,6 +223,7 @@ pub(crate) fn spawn(
     conn: Connection,
     dir: PathBuf,
     run: i64,
+    identity: WriterIdentity,
     interval: Duration,
 ) -> Result<(Arc<Queue>, std::thread::JoinHandle<()>), StorageError> {
     let queue = Arc::new(Queue {
@@ -239,6 +241,7 @@ pub(crate) fn spawn(
                 conn,
                 dir,
                 run,
+                identity,
                 fields: FxHashMap::default(),
             };
             writer.run(&guard.0);
@@ -261,6 +264,7 @@ struct Writer {
     conn: Connection,
     dir: PathBuf,
     run: i64,
+    identity: WriterIdentity,
     fields: FxHashMap<FieldId, WriterField>,
 }
 
@@ -361,15 +365,15 @@ impl Writer {
             }
             for field in self.fields.values_mut() {
                 if let (Some(chunk), Some(row)) = (field.chunk.take(), field.row) {
-                    write_chunk(&tx, row, &chunk)?;
+                    if let Err(refused) = store_points(&tx, row, &field.path, chunk)? {
+                        first_command_error.get_or_insert(refused);
+                    }
                 }
             }
             if heartbeat {
-                tx.execute(
-                    "UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2",
-                    params![time_to_nanos(SystemTime::now()), self.run],
-                )
-                .map_err(|e| sql_error("cannot record the heartbeat", e))?;
+                self.identity
+                    .heartbeat(&tx, self.run)
+                    .map_err(|e| sql_error("cannot record the heartbeat", e))?;
             }
             Ok(())
         })();
@@ -640,10 +644,118 @@ fn push_point(
     chunk.timestamps.push(timestamp);
     if chunk.steps.len() >= CHUNK_POINTS {
         if let Some(full) = state.chunk.take() {
-            write_chunk(tx, row, &full)?;
+            store_points(tx, row, &state.path, full)?.map_err(Failure::Command)?;
         }
     }
     Ok(())
+}
+
+/// A chunk row at the end of a series.
+struct TailChunk {
+    chunk: i64,
+    first_step: f64,
+    last_step: f64,
+    count: usize,
+}
+
+/// The last chunk of the field `row` ending before `before` (the series'
+/// last chunk when `None`).
+fn tail_chunk(
+    tx: &rusqlite::Transaction<'_>,
+    row: i64,
+    before: Option<f64>,
+) -> Result<Option<TailChunk>, StorageError> {
+    tx.prepare_cached(
+        "SELECT chunk, first_step, last_step, count FROM chunks
+         WHERE field = ?1 AND last_step < ?2 ORDER BY last_step DESC LIMIT 1",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![row, before.unwrap_or(f64::INFINITY)], |r| {
+            Ok(TailChunk {
+                chunk: r.get(0)?,
+                first_step: r.get(1)?,
+                last_step: r.get(2)?,
+                count: r.get::<_, i64>(3)?.max(0) as usize,
+            })
+        })
+        .optional()
+    })
+    .map_err(|e| sql_error("cannot read series points", e))
+}
+
+/// Stores a field's new points (in step order) after the series' stored
+/// ones, inside the batch's transaction.
+///
+/// Another process may have appended to the same series since this one
+/// last looked (ranks of one run logging one series): its points stay, and
+/// this writer's points at steps not after the stored last step are
+/// refused with the usual [`Error::StepNotIncreasing`] (returned as the
+/// inner `Err`; the points after it are stored). The store never holds a
+/// series whose steps do not strictly increase.
+///
+/// Small chunks at the series' end are merged as points arrive, like the
+/// carries of a binary counter: the last chunk is absorbed while it holds
+/// no more points than the new one (and the sum fits a chunk). A series
+/// flushed point by point (sync mode, frequent `flush()`) thus ends up in
+/// about log2(n) chunks rather than n, and each point is rewritten about
+/// log2(n) times at most.
+fn store_points(
+    tx: &rusqlite::Transaction<'_>,
+    row: i64,
+    path: &str,
+    mut chunk: Chunk,
+) -> Result<Result<(), Error>, StorageError> {
+    let mut tail = tail_chunk(tx, row, None)?;
+    let mut refused = Ok(());
+    if let (Some(last), Some(&first)) = (&tail, chunk.steps.first()) {
+        if first <= last.last_step {
+            let keep_from = chunk.steps.partition_point(|&s| s <= last.last_step);
+            refused = Err(Error::StepNotIncreasing {
+                path: path.to_owned(),
+                step: first,
+                last: last.last_step,
+            });
+            chunk.steps.drain(..keep_from);
+            chunk.timestamps.drain(..keep_from);
+            chunk.values.drain_front(keep_from);
+            if chunk.steps.is_empty() {
+                return Ok(refused);
+            }
+        }
+    }
+    let mut absorbed = Vec::new();
+    while let Some(last) = tail.take() {
+        let merged = last.count + chunk.steps.len();
+        if last.count > chunk.steps.len() || merged > CHUNK_POINTS {
+            break;
+        }
+        let data: Vec<u8> = tx
+            .prepare_cached("SELECT data FROM chunks WHERE chunk = ?1")
+            .and_then(|mut s| s.query_row([last.chunk], |r| r.get(0)))
+            .map_err(|e| sql_error("cannot read series points", e))?;
+        // A damaged chunk is left as it is, for readers and `check` to
+        // report; new points go after it.
+        let Some(mut before) = codec::decode(&data).filter(|c| {
+            codec::check_row(c, last.first_step, last.last_step, last.count as i64).is_ok()
+        }) else {
+            break;
+        };
+        if !before.values.append(&mut chunk.values) {
+            break;
+        }
+        before.steps.append(&mut chunk.steps);
+        before.timestamps.append(&mut chunk.timestamps);
+        chunk = before;
+        absorbed.push(last.chunk);
+        tail = tail_chunk(tx, row, Some(last.first_step))?;
+    }
+    for old in absorbed {
+        tx.prepare_cached("DELETE FROM chunks WHERE chunk = ?1")
+            .and_then(|mut s| s.execute([old]))
+            .map_err(|e| sql_error("cannot merge series points", e))?;
+    }
+    write_chunk(tx, row, &chunk)?;
+    Ok(refused)
 }
 
 fn write_chunk(
