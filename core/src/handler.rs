@@ -347,6 +347,7 @@ impl Handler {
 
     /// Reads a file's bytes outside the run's lock.
     fn read_file(&self, rel: &str, file: &File) -> Result<FileData> {
+        crate::identity::check_file_name(file.name(), || hippocamp_path::join(&self.path, rel))?;
         let bytes = match file.source() {
             FileSource::Bytes(bytes) => bytes.clone(),
             FileSource::Path(path) => {

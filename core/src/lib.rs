@@ -25,6 +25,7 @@ mod clock;
 mod error;
 mod file;
 mod handler;
+pub mod identity;
 mod log;
 mod nearest;
 #[doc(hidden)]

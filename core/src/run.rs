@@ -78,7 +78,9 @@ pub struct RunBuilder {
 
 impl RunBuilder {
     /// The project the run belongs to (default `"default"`). Run ids are
-    /// numbered per project: `MNIST-1`, `MNIST-2`, …
+    /// numbered per project: `MNIST-1`, `MNIST-2`, … A name is 1 to 256
+    /// bytes without control characters or surrounding whitespace (see
+    /// [`identity`](crate::identity)); another is refused at `start()`.
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.project = Some(project.into());
         self
@@ -107,7 +109,9 @@ impl RunBuilder {
     }
 
     /// A chosen id instead of the next number; a run with that id is
-    /// resumed if it exists in the store.
+    /// resumed if it exists in the store. Ids are 1 to 128 bytes of
+    /// letters, digits, `-`, `_` and `.`, starting with a letter or digit
+    /// (see [`identity`](crate::identity)); another is refused at `start()`.
     pub fn run_id(mut self, id: impl Into<String>) -> Self {
         self.run_id = Some(id.into());
         self
@@ -148,6 +152,10 @@ impl RunBuilder {
             .project
             .clone()
             .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
+        crate::identity::check_project(&project)?;
+        if let Some(id) = &self.run_id {
+            crate::identity::check_run_id(id)?;
+        }
         let settings = StartSettings {
             name: self.name,
             description: self.description,
@@ -235,18 +243,26 @@ fn next_memory_id(project: &str) -> String {
 }
 
 /// The project's key in run ids: its letters and digits, upper-cased
-/// (`"mnist"` → `MNIST`, `"my-proj 2"` → `MYPROJ2`).
+/// (`"mnist"` → `MNIST`, `"my-proj 2"` → `MYPROJ2`), at most
+/// [`MAX_PROJECT_KEY_BYTES`](crate::identity::MAX_PROJECT_KEY_BYTES) bytes.
 ///
 /// ```
 /// assert_eq!(hippocamp_core::project_key("my-proj 2"), "MYPROJ2");
 /// assert_eq!(hippocamp_core::project_key("---"), "RUN");
+/// assert_eq!(hippocamp_core::project_key(&"a".repeat(100)).len(), 24);
 /// ```
 pub fn project_key(project: &str) -> String {
-    let key: String = project
+    let mut key = String::new();
+    for c in project
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)
-        .collect();
+    {
+        if key.len() + c.len_utf8() > crate::identity::MAX_PROJECT_KEY_BYTES {
+            break;
+        }
+        key.push(c);
+    }
     if key.is_empty() {
         "RUN".to_owned()
     } else {

@@ -1441,19 +1441,63 @@ fn run_ids_are_numbered_per_project() {
 fn a_chosen_run_id_is_used_as_given() {
     let run = Run::builder()
         .project("mnist")
-        .run_id("ddp-42 x")
+        .run_id("ddp-42.x_1")
         .mode(Mode::Debug)
         .start()
         .unwrap();
-    assert_eq!(run.id(), "ddp-42 x");
+    assert_eq!(run.id(), "ddp-42.x_1");
     assert_eq!(
         run.at("sys/id").fetch().unwrap(),
-        Value::String("ddp-42 x".into())
+        Value::String("ddp-42.x_1".into())
     );
     assert_eq!(
         run.at("sys/project").fetch().unwrap(),
         Value::String("mnist".into())
     );
+}
+
+#[test]
+fn run_ids_projects_and_file_names_follow_one_set_of_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_id = "x".repeat(2 << 20);
+    for mode in [Mode::Debug, Mode::Async] {
+        for id in ["", "a\nb", "nul\0", "a b", "a:b", long_id.as_str()] {
+            match Run::builder().run_id(id).mode(mode).dir(dir.path()).start() {
+                Err(Error::InvalidSetting { setting, detail }) => {
+                    assert_eq!(setting, "run_id");
+                    assert!(detail.len() < 200, "the message stays short: {detail}");
+                }
+                other => panic!("{:?}: {other:?}", id.get(..10)),
+            }
+        }
+        for project in ["", " mnist", "a\u{0}b", &"p".repeat(2 << 20)] {
+            match Run::builder()
+                .project(project)
+                .mode(mode)
+                .dir(dir.path())
+                .start()
+            {
+                Err(Error::InvalidSetting { setting, .. }) => assert_eq!(setting, "project"),
+                other => panic!("{:?}: {other:?}", project.get(..10)),
+            }
+        }
+    }
+    // Nothing of those reached the store.
+    assert!(!dir.path().join("hippocamp.db").exists());
+    let run = Run::builder().mode(Mode::Debug).start().unwrap();
+    let long_name = "f".repeat(2 << 20);
+    for name in ["", "nul\0.bin", "a/b.png", long_name.as_str()] {
+        match run.at("model").upload_bytes(b"x".to_vec(), name) {
+            Err(Error::OutOfRange { path, .. }) => assert_eq!(path, "model"),
+            other => panic!("{:?}: {other:?}", name.get(..10)),
+        }
+        let file = File::from_bytes(b"x".to_vec(), name);
+        assert!(matches!(
+            run.at("samples").append(file),
+            Err(Error::OutOfRange { .. })
+        ));
+    }
+    assert!(run.at("model").field_type().unwrap().is_none());
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use hippocamp_core::sqlite::Repository;
-use hippocamp_core::{Error, FieldType, File, Mode, ReadOnlyReason, Run, Value};
+use hippocamp_core::{
+    Appendable, Error, FieldType, File, LogOptions, Mode, ReadOnlyReason, Run, Value,
+};
 
 fn start(dir: &Path, project: &str) -> Run {
     Run::builder()
@@ -720,4 +722,208 @@ fn new_run_numbers_skip_ids_that_are_taken() {
         })
         .collect();
     assert_eq!(ids, ["P-1", "P-3"]);
+}
+
+/// The chunks of run `id`'s series `path`: their number and their bytes.
+fn chunk_stats(dir: &Path, id: &str, path: &str) -> (i64, i64) {
+    let conn = rusqlite_conn(&dir.join("hippocamp.db"));
+    conn.query_row(
+        "SELECT count(*), sum(length(data)) FROM chunks JOIN fields USING (field)
+         JOIN runs USING (run) WHERE runs.id = ?1 AND fields.path = ?2",
+        [id, path],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_series_flushed_point_by_point_costs_what_one_written_at_once_does() {
+    const POINTS: usize = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    // Written in one batch however slow the machine.
+    let at_once = Run::builder()
+        .project("p")
+        .dir(dir.path())
+        .flush_interval(std::time::Duration::from_secs(600))
+        .start()
+        .unwrap();
+    let by_point = start(dir.path(), "p");
+    // The same points, timestamps included (a point's timestamp costs
+    // more bytes the longer after the one before it was logged).
+    let time = |i: usize| std::time::UNIX_EPOCH + std::time::Duration::from_millis(i as u64);
+    let log = |run: &Run, i: usize| {
+        let options = LogOptions::new().timestamp(time(i));
+        Appendable::append_at(&(i as f64).sin(), run.root(), "loss", &options).unwrap();
+    };
+    for i in 0..POINTS {
+        log(&at_once, i);
+    }
+    for i in 0..POINTS {
+        log(&by_point, i);
+        by_point.flush().unwrap();
+    }
+    let (a, b) = (at_once.id().to_owned(), by_point.id().to_owned());
+    at_once.close().unwrap();
+    by_point.close().unwrap();
+    let (one_chunk, bytes_at_once) = chunk_stats(dir.path(), &a, "loss");
+    let (chunks, bytes_by_point) = chunk_stats(dir.path(), &b, "loss");
+    assert_eq!(one_chunk, 1);
+    // Small chunks merge like a binary counter's carries: at most one
+    // chunk per bit of the count (1,000 = 0b1111101000: 6 chunks).
+    assert_eq!(
+        chunks,
+        i64::from(POINTS.count_ones() as u16),
+        "{chunks} chunks"
+    );
+    // Each chunk's header, first timestamp and checksum cost a few dozen
+    // bytes; the points themselves cost the same.
+    assert!(
+        bytes_by_point <= bytes_at_once + 64 * chunks,
+        "{bytes_by_point} bytes by point against {bytes_at_once} at once"
+    );
+    let back = open(dir.path(), &b, Mode::ReadOnly);
+    let points = back.at("loss").fetch_values().unwrap();
+    assert_eq!(points.len(), POINTS);
+    for (i, p) in points.iter().enumerate() {
+        assert_eq!(p.step, i as f64);
+        assert_eq!(p.value, Value::Float((i as f64).sin()));
+    }
+}
+
+#[test]
+fn a_store_of_schema_1_gets_writers_and_checksummed_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("loss").extend([0.5, f64::NAN, 0.25]).unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    drop(run);
+    // Back to what schema 1 was: no writers, chunks without a checksum.
+    let conn = rusqlite_conn(&dir.path().join("hippocamp.db"));
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM chunks", [], |r| r.get(0))
+        .unwrap();
+    let mut legacy = data[..data.len() - 4].to_vec();
+    legacy[0] = 1;
+    conn.execute_batch(
+        "DROP TABLE writers; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    conn.execute("UPDATE chunks SET data = ?1", [&legacy])
+        .unwrap();
+    drop(conn);
+
+    start(dir.path(), "p").close().unwrap();
+    let conn = rusqlite_conn(&dir.path().join("hippocamp.db"));
+    let migrated: Vec<u8> = conn
+        .query_row(
+            "SELECT data FROM chunks JOIN fields USING (field) WHERE path = 'loss'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(migrated, data, "rewritten with its checksum, as new");
+    let writers: i64 = conn
+        .query_row("SELECT count(*) FROM writers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(writers, 0, "both runs closed");
+    let back = open(dir.path(), &id, Mode::ReadOnly);
+    let values: Vec<u64> = back
+        .at("loss")
+        .fetch_values()
+        .unwrap()
+        .iter()
+        .map(|p| match p.value {
+            Value::Float(x) => x.to_bits(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [0.5f64.to_bits(), f64::NAN.to_bits(), 0.25f64.to_bits()]
+    );
+}
+
+#[test]
+fn readers_see_a_new_run_only_with_its_sys_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    // The store exists, so that readers can open it from the start.
+    start(&path, "p").close().unwrap();
+    let writer = std::thread::spawn(move || {
+        for _ in 0..20 {
+            let run = Run::builder()
+                .project("p")
+                .name("named")
+                .tags(["t"])
+                .dir(&path)
+                .start()
+                .unwrap();
+            run.at("x").assign(1).unwrap();
+            run.close().unwrap();
+        }
+    });
+    let mut seen = BTreeSet::new();
+    while !writer.is_finished() || seen.len() < 21 {
+        let runs = Repository::open(dir.path()).unwrap().runs().unwrap();
+        for info in runs.iter().filter(|r| seen.insert(r.id.clone())) {
+            let back = open(dir.path(), &info.id, Mode::ReadOnly);
+            assert_eq!(
+                back.at("sys/id").fetch().unwrap(),
+                Value::String(info.id.clone()),
+                "{} is listed before its sys/ fields exist",
+                info.id
+            );
+            if info.id != "P-1" {
+                assert_eq!(info.name, "named");
+                assert_eq!(info.tags, ["t"]);
+            }
+        }
+        if writer.is_finished() && seen.len() < 21 {
+            break;
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(seen.len(), 21);
+}
+
+#[test]
+fn import_applies_the_rules_of_start_to_ids_projects_and_file_names() {
+    let source = tempfile::tempdir().unwrap();
+    let run = start(source.path(), "p");
+    run.at("model")
+        .upload_bytes(b"w".to_vec(), "w.bin")
+        .unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    let dump = Repository::open(source.path())
+        .unwrap()
+        .export_run(&id)
+        .unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let mut store = Repository::open_for_writing(target.path()).unwrap();
+    let mut bad_id = dump.clone();
+    bad_id.id = "a\nb".into();
+    let mut long_id = dump.clone();
+    long_id.id = "x".repeat(300);
+    let mut bad_project = dump.clone();
+    bad_project.project = "\0".into();
+    let mut bad_name = dump.clone();
+    for field in &mut bad_name.fields {
+        if let hippocamp_core::sqlite::FieldData::File(f) = &mut field.data {
+            f.name = "w\0.bin".into();
+        }
+    }
+    for (what, dump) in [
+        ("id", bad_id),
+        ("long id", long_id),
+        ("project", bad_project),
+        ("file name", bad_name),
+    ] {
+        assert!(
+            store.import_run(&dump, Some(source.path())).is_err(),
+            "a bad {what} is refused"
+        );
+    }
+    assert!(store.runs().unwrap().is_empty());
 }

@@ -855,8 +855,13 @@ const SYS_TYPES: [(&str, FieldType); 9] = [
 /// (no field under another), `sys/` fields of their types, strings within
 /// the limit, series steps finite and increasing, files named by SHA-256.
 fn validate_dump(dump: &RunDump) -> Result<(), Error> {
-    if dump.id.is_empty() || dump.id.chars().any(char::is_control) {
-        return Err(StorageError::new(format!("{:?} is not a run id", dump.id)).into());
+    // The rules of `start()`: nothing is imported that could not have
+    // been logged.
+    if let Some(problem) = crate::identity::run_id_problem(&dump.id) {
+        return Err(StorageError::new(format!("cannot import the run: {problem}")).into());
+    }
+    if let Some(problem) = crate::identity::project_problem(&dump.project) {
+        return Err(StorageError::new(format!("cannot import run {}: {problem}", dump.id)).into());
     }
     let paths: HashSet<&str> = dump.fields.iter().map(|f| f.path.as_str()).collect();
     if paths.len() != dump.fields.len() {
@@ -903,7 +908,7 @@ fn validate_dump(dump: &RunDump) -> Result<(), Error> {
         }
         let long = |s: &str| crate::tree::check_string_len(s, || path.to_owned());
         let file = |f: &FileRef| -> Result<(), Error> {
-            long(&f.name)?;
+            crate::identity::check_file_name(&f.name, || path.to_owned())?;
             if is_sha(&f.sha256) {
                 Ok(())
             } else {

@@ -170,11 +170,21 @@ pub fn resolve_dir(dir: Option<&Path>) -> PathBuf {
 /// Opens the database of the store in `dir` with hippocamp's settings.
 pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection, StorageError> {
     let path = dir.join(DATABASE_FILE);
-    if read_only && !path.exists() {
-        return Err(StorageError::new(format!(
-            "no hippocamp store at {} (no {DATABASE_FILE} there)",
-            dir.display()
-        )));
+    match std::fs::metadata(&path) {
+        Err(_) if read_only => {
+            return Err(StorageError::new(format!(
+                "no hippocamp store at {} (no {DATABASE_FILE} there)",
+                dir.display()
+            )))
+        }
+        // A FIFO would block every open, a directory cannot be a database.
+        Ok(meta) if !meta.is_file() => {
+            return Err(StorageError::new(format!(
+                "{} is not a regular file, so not a hippocamp store",
+                path.display()
+            )))
+        }
+        _ => {}
     }
     if !read_only {
         std::fs::create_dir_all(dir.join(FILES_DIR)).map_err(|e| {
@@ -188,11 +198,18 @@ pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection, Storage
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = Connection::open_with_flags(&path, flags)
+    let mut conn = Connection::open_with_flags(&path, flags)
         .map_err(|e| sql_error(&format!("cannot open {}", path.display()), e))?;
+    let not_ours = |e| not_a_readable_store(&path, e);
+    if read_only {
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            conn = open_on_read_only_media(dir, &path).ok_or_else(|| not_ours(e))??;
+        }
+    }
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sql_error("cannot set the busy timeout", e))?;
-    let not_ours = |e| not_a_readable_store(&path, e);
     if !read_only {
         // WAL lets readers in other processes read while this one writes;
         // FULL makes a committed transaction survive a power cut too.
@@ -209,6 +226,70 @@ pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection, Storage
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(not_ours)?;
     Ok(conn)
+}
+
+/// Opens a store that SQLite cannot open read-only the usual way because
+/// its folder cannot be written (read-only media: a reader of a WAL
+/// database needs to create the `-shm` file beside it). A store closed
+/// cleanly has no `-wal` file left, and nothing can change it there, so
+/// SQLite may open it as immutable. `None` when that is not the case (the
+/// caller reports the first error); `Some(Err)` when it was tried and
+/// failed, or cannot be done.
+fn open_on_read_only_media(dir: &Path, path: &Path) -> Option<Result<Connection, StorageError>> {
+    let writable = can_create_files_in(dir);
+    if writable {
+        return None;
+    }
+    let wal = dir.join(format!("{DATABASE_FILE}-wal"));
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Some(Err(StorageError::new(format!(
+            "the store at {} cannot be written and was not closed cleanly ({} holds \
+             unsaved pages): copy it to writable storage to read it",
+            dir.display(),
+            wal.display()
+        ))));
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    Some(
+        Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_a_readable_store(path, e)),
+    )
+}
+
+/// Whether a file can be created in `dir` (and is removed again).
+fn can_create_files_in(dir: &Path) -> bool {
+    let probe = dir.join(format!(".hippocamp-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(e) => e.kind() == std::io::ErrorKind::AlreadyExists,
+    }
+}
+
+/// A path as the path of an SQLite `file:` URI: every byte but letters,
+/// digits, `/` and `-._~` percent-encoded.
+fn uri_path(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn is_busy(err: &rusqlite::Error) -> bool {
@@ -300,12 +381,20 @@ pub(crate) fn migrate(
         }
     }
     if read_only {
-        return Err(StorageError::new(format!(
-            "the store at {} has schema version {}, older than {SCHEMA_VERSION}; \
-             open it for writing once to migrate it",
-            dir.display(),
-            current.unwrap_or(0)
-        )));
+        return Err(match current {
+            // A store being created (its file exists, its tables do not
+            // yet), or an empty file: not a store to read, yet.
+            None => StorageError::new(format!(
+                "no hippocamp store at {} yet: {DATABASE_FILE} holds no tables \
+                 (a store being created, or an empty file)",
+                dir.display()
+            )),
+            Some(v) => StorageError::new(format!(
+                "the store at {} has schema version {v}, older than {SCHEMA_VERSION}; \
+                 open it for writing once to migrate it",
+                dir.display()
+            )),
+        });
     }
     // Another process may be migrating at the same time: the immediate
     // transaction serialises us, and we re-read the version inside it.

@@ -1,0 +1,260 @@
+//! The store on unlucky media and with damaged bytes: read-only media, a
+//! full disk, a FIFO where the database should be, a store being created,
+//! a flipped byte in a series. Each is an error that says what is wrong
+//! (or, for read-only media, simply works), never a hang or a wrong value.
+//!
+//! Tests that need a small or read-only file system mount a tmpfs (the
+//! machines of this project run tests as root); where mounting is not
+//! permitted they say so and skip, except under `CI=true`, where a skip
+//! would hide a failure and is one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hippocamp_core::sqlite::{Repository, DATABASE_FILE};
+use hippocamp_core::{Error, Mode, Run, Value};
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs {
+    dir: PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount` takes it, e.g. `2m`); `None`
+    /// (after saying why) where mounting is not permitted outside CI.
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("mnt");
+        std::fs::create_dir(&dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            let why = format!("cannot mount a tmpfs at {} ({status:?})", dir.display());
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{why}: under CI this test must run (as root)"
+            );
+            eprintln!("skipped: {why}; run as root to test this");
+            return None;
+        }
+        Some(Tmpfs {
+            dir,
+            _parent: parent,
+        })
+    }
+
+    /// Makes the file system read-only (or writable again).
+    fn remount(&self, read_only: bool) {
+        let option = if read_only {
+            "remount,ro"
+        } else {
+            "remount,rw"
+        };
+        let status = Command::new("mount")
+            .args(["-o", option])
+            .arg(&self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount -o {option}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        // A process another test forks at this moment may hold a file of
+        // it open for an instant: detach it then (`-l`), it goes when free.
+        let unmounted = Command::new("umount")
+            .arg(&self.dir)
+            .stderr(std::process::Stdio::null())
+            .status();
+        if !matches!(unmounted, Ok(s) if s.success()) {
+            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        }
+    }
+}
+
+fn read_only(dir: &Path, id: &str) -> Result<Run, Error> {
+    Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .mode(Mode::ReadOnly)
+        .start()
+}
+
+#[test]
+fn a_cleanly_closed_store_reads_on_read_only_media() {
+    let Some(fs) = Tmpfs::mount("16m") else {
+        return;
+    };
+    let store = fs.dir.join("store");
+    let run = Run::builder()
+        .project("mnist")
+        .tags(["cnn"])
+        .dir(&store)
+        .start()
+        .unwrap();
+    run.at("params/lr").assign(0.01).unwrap();
+    run.at("train/loss").extend([0.5, 0.25]).unwrap();
+    run.at("model")
+        .upload_bytes(b"weights".to_vec(), "w.bin")
+        .unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    drop(run);
+    assert!(!store.join(format!("{DATABASE_FILE}-wal")).exists());
+    fs.remount(true);
+
+    let runs = Repository::open(&store).unwrap().runs().unwrap();
+    assert_eq!(runs[0].id, id);
+    assert_eq!(runs[0].tags, ["cnn"]);
+    let back = read_only(&store, &id).unwrap();
+    assert_eq!(back.at("params/lr").fetch().unwrap(), Value::Float(0.01));
+    assert_eq!(back.at("train/loss").fetch_values().unwrap().len(), 2);
+    assert_eq!(back.at("model").download().unwrap(), b"weights");
+    // Writing is refused with what the operating system says.
+    let err = Run::builder().dir(&store).start().unwrap_err();
+    assert!(matches!(err, Error::Storage(_)), "{err}");
+    fs.remount(false);
+}
+
+#[test]
+fn a_store_left_open_on_read_only_media_says_why_it_cannot_be_read() {
+    let Some(fs) = Tmpfs::mount("16m") else {
+        return;
+    };
+    let store = fs.dir.join("store");
+    let run = Run::builder().dir(&store).start().unwrap();
+    run.at("x").assign(1).unwrap();
+    run.flush().unwrap();
+    let id = run.id().to_owned();
+    // Copy the store as it is while open (its -wal holds the run), as a
+    // snapshot taken of a live disk would.
+    let copy = fs.dir.join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for name in [DATABASE_FILE.to_owned(), format!("{DATABASE_FILE}-wal")] {
+        std::fs::copy(store.join(&name), copy.join(&name)).unwrap();
+    }
+    run.close().unwrap();
+    drop(run);
+    fs.remount(true);
+    let err = read_only(&copy, &id).unwrap_err().to_string();
+    assert!(err.contains("was not closed cleanly"), "{err}");
+    fs.remount(false);
+}
+
+#[test]
+fn a_full_disk_is_reported_with_its_cause_and_the_run_ends_once_space_returns() {
+    let Some(fs) = Tmpfs::mount("2m") else {
+        return;
+    };
+    let store = fs.dir.join("store");
+    let run = Run::builder().dir(&store).start().unwrap();
+    let id = run.id().to_owned();
+    let filler = fs.dir.join("filler");
+    // Fill the disk but for a little, then log more than fits.
+    let free = 2 << 20;
+    let _ = std::fs::write(&filler, vec![0u8; free]);
+    let mut refused = None;
+    for i in 0..200_000u64 {
+        run.at("train/loss").append(i as f64).unwrap();
+        if i % 10_000 == 9_999 {
+            if let Err(e) = run.flush() {
+                refused = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a full disk makes flush() fail");
+    assert!(
+        refused.contains("database or disk is full"),
+        "the cause is in the message: {refused}"
+    );
+    // Space returns: what follows is stored and the run ends finished.
+    std::fs::remove_file(&filler).unwrap();
+    run.at("after").assign(1).unwrap();
+    run.close().unwrap();
+    let back = read_only(&store, &id).unwrap();
+    assert_eq!(back.at("after").fetch().unwrap(), Value::Int(1));
+    assert_eq!(
+        back.at("sys/state").fetch().unwrap(),
+        Value::String("finished".into())
+    );
+}
+
+#[test]
+fn a_fifo_in_place_of_the_database_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("mkfifo")
+        .arg(dir.path().join(DATABASE_FILE))
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let (done, wait) = std::sync::mpsc::channel();
+    let path = dir.path().to_owned();
+    std::thread::spawn(move || {
+        let opened = Repository::open(&path).map(drop);
+        let started = Run::builder().dir(&path).start().map(drop);
+        let _ = done.send((opened, started));
+    });
+    let (opened, started) = wait
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("opening a FIFO store returns");
+    for result in [opened, started] {
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+}
+
+#[test]
+fn a_store_without_its_schema_yet_is_no_store_to_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    // What a reader can find while a writer creates the store: the file,
+    // in WAL mode, without tables.
+    std::fs::write(dir.path().join(DATABASE_FILE), b"").unwrap();
+    let err = Repository::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("no hippocamp store at"), "{err}");
+    assert!(err.contains("holds no tables"), "{err}");
+    assert!(!err.contains("schema version"), "{err}");
+}
+
+#[test]
+fn a_changed_byte_in_a_series_is_an_error_naming_the_run_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder().project("p").dir(dir.path()).start().unwrap();
+    run.at("train/loss").extend([0.000124, 0.5, 0.25]).unwrap();
+    let id = run.id().to_owned();
+    run.close().unwrap();
+    drop(run);
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let (chunk, mut data): (i64, Vec<u8>) = conn
+        .query_row("SELECT chunk, data FROM chunks", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    // The first value's top byte: 0.000124 would read as about -6e82.
+    let value_at = 2 + 4 + 1 + 16 + 7;
+    data[value_at] ^= 0x80;
+    conn.execute(
+        "UPDATE chunks SET data = ?1 WHERE chunk = ?2",
+        rusqlite::params![data, chunk],
+    )
+    .unwrap();
+    drop(conn);
+    let back = read_only(dir.path(), &id).unwrap();
+    let err = back
+        .at("train/loss")
+        .fetch_values()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "the stored points of `train/loss` in run {id} are damaged"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(back.at("train/loss").fetch_last().is_err());
+}
