@@ -122,6 +122,18 @@ Options go before the run id: everything after it is a tag change.")]
     #[command(after_help = "Examples:
   hippocamp gc")]
     Gc(GcArgs),
+
+    /// Checks the whole store and lists every damaged part; exit code 1 if any.
+    #[command(after_help = "Examples:
+  hippocamp check
+  hippocamp --dir /mnt/backup/runs check
+
+Reads every series chunk (its CRC-32C checksum, its row, the order of its
+steps), every field row and every file content (its SHA-256 and size), plus
+SQLite's own integrity check. Prints one line per damaged part and a summary.
+Exit code 0: intact; 1: damage found; 2: the store could not be read at all.
+It reads one snapshot without blocking runs being logged.")]
+    Check(CheckArgs),
 }
 
 /// How a table is printed.
@@ -300,6 +312,10 @@ pub struct GcArgs {
     #[arg(long)]
     pub dry_run: bool,
 }
+
+/// Options of `hippocamp check` (none yet).
+#[derive(Debug, Args)]
+pub struct CheckArgs {}
 
 #[cfg(test)]
 mod tests {

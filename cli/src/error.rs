@@ -12,6 +12,7 @@ use std::fmt;
 #[derive(Debug)]
 pub struct CliError {
     message: String,
+    exit_code: u8,
     /// The reader of our output went away (`hippocamp get … | head`).
     broken_pipe: bool,
 }
@@ -21,7 +22,22 @@ impl CliError {
     pub fn new(message: impl Into<String>) -> CliError {
         CliError {
             message: message.into(),
+            exit_code: 2,
             broken_pipe: false,
+        }
+    }
+
+    /// A finding rather than a failure (`hippocamp check` found damage):
+    /// exit code 1, as `diff` and `cmp` use for "differs".
+    ///
+    /// ```
+    /// let err = hippocamp_cli::CliError::finding("2 damaged parts");
+    /// assert_eq!(err.exit_code(), 1);
+    /// ```
+    pub fn finding(message: impl Into<String>) -> CliError {
+        CliError {
+            exit_code: 1,
+            ..CliError::new(message)
         }
     }
 
@@ -31,9 +47,10 @@ impl CliError {
         self.broken_pipe
     }
 
-    /// The process's exit code for it: 2, as for usage errors.
+    /// The process's exit code for it: 2, as for usage errors, or 1 for
+    /// a [finding](Self::finding).
     pub fn exit_code(&self) -> u8 {
-        2
+        self.exit_code
     }
 }
 

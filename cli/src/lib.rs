@@ -45,5 +45,6 @@ pub fn run(cli: args::Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Tag(a) => commands::tag::run(&ctx, a, out),
         Rm(a) => commands::rm::run(&ctx, a, out),
         Gc(a) => commands::gc::run(&ctx, a, out),
+        Check(a) => commands::check::run(&ctx, a, out),
     }
 }

@@ -258,3 +258,176 @@ fn a_changed_byte_in_a_series_is_an_error_naming_the_run_and_path() {
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(back.at("train/loss").fetch_last().is_err());
 }
+
+/// Everything a store says, with floats as their bits: what a changed
+/// byte must never alter silently.
+#[derive(Debug, PartialEq)]
+struct Contents {
+    runs: Vec<String>,
+    fields: Vec<(String, String)>,
+}
+
+fn contents(dir: &Path) -> Result<Contents, Error> {
+    let repo = Repository::open(dir)?;
+    let mut runs = Vec::new();
+    let mut fields = Vec::new();
+    for info in repo.runs()? {
+        runs.push(format!(
+            "{} {} {} {} {:?} {:?} {}",
+            info.id,
+            info.project,
+            info.name,
+            info.state,
+            info.creation_time,
+            info.tags,
+            info.failed
+        ));
+        let run = read_only(dir, &info.id)?;
+        let mut paths = Vec::new();
+        collect_paths(&run.root().structure()?.entries, "", &mut paths);
+        collect_paths(&run.at("sys").structure()?.entries, "sys", &mut paths);
+        for path in paths {
+            let handler = run.at(path.as_str());
+            let text = match handler.field_type()? {
+                Some(t) if t.is_series() => {
+                    let points = handler.fetch_values()?;
+                    let mut text = String::new();
+                    for p in points {
+                        let value = match p.value {
+                            Value::Float(x) => format!("{:x}", x.to_bits()),
+                            other => format!("{other:?}"),
+                        };
+                        text.push_str(&format!("{}:{value}@{:?};", p.step, p.timestamp));
+                    }
+                    if t == hippocamp_core::FieldType::FileSeries {
+                        text.push_str(&format!("{:?}", handler.download()?));
+                    }
+                    text
+                }
+                Some(hippocamp_core::FieldType::File) => {
+                    format!("{:?} {:?}", handler.fetch()?, handler.download()?)
+                }
+                Some(_) => match handler.fetch()? {
+                    Value::Float(x) => format!("{:x}", x.to_bits()),
+                    other => format!("{other:?}"),
+                },
+                None => "gone".into(),
+            };
+            fields.push((format!("{} {path}", info.id), text));
+        }
+    }
+    Ok(Contents { runs, fields })
+}
+
+fn collect_paths(
+    entries: &std::collections::BTreeMap<String, hippocamp_core::structure::Entry>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    for (name, entry) in entries {
+        let path = hippocamp_core::path::join(prefix, name);
+        match entry {
+            hippocamp_core::structure::Entry::Namespace(children) => {
+                collect_paths(children, &path, out)
+            }
+            hippocamp_core::structure::Entry::Field { .. } => out.push(path),
+        }
+    }
+}
+
+fn copy_store(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn no_changed_byte_of_the_database_goes_unnoticed() {
+    let pristine = tempfile::tempdir().unwrap();
+    for k in 0..2 {
+        let run = Run::builder()
+            .project("mnist")
+            .name(format!("run {k}"))
+            .tags(["cnn", "baseline"])
+            .dir(pristine.path())
+            .start()
+            .unwrap();
+        run.at("params/lr").assign(0.000124).unwrap();
+        run.at("params/epochs").assign(20).unwrap();
+        run.at("params/optimizer").assign("adam").unwrap();
+        run.at("params/augment").assign(true).unwrap();
+        run.at("train/loss")
+            .extend((0..3000).map(|i| 1.0 / (1.0 + i as f64)))
+            .unwrap();
+        run.at("train/log")
+            .extend((0..200).map(|i| format!("epoch {i} done")))
+            .unwrap();
+        run.at("model")
+            .upload_bytes(vec![7u8; 300], "w.bin")
+            .unwrap();
+        run.close().unwrap();
+    }
+    let database = pristine.path().join(DATABASE_FILE);
+    assert!(!pristine
+        .path()
+        .join(format!("{DATABASE_FILE}-wal"))
+        .exists());
+    let original = contents(pristine.path()).unwrap();
+    let bytes = std::fs::read(&database).unwrap();
+    // A fixed sequence of pseudo-random flips (xorshift), so a failure
+    // repeats.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut noticed, mut harmless) = (0, 0);
+    for _ in 0..100 {
+        let at = (next() % bytes.len() as u64) as usize;
+        let mask = (next() % 255 + 1) as u8;
+        let copy = tempfile::tempdir().unwrap();
+        copy_store(pristine.path(), copy.path());
+        let mut flipped = bytes.clone();
+        flipped[at] ^= mask;
+        std::fs::write(copy.path().join(DATABASE_FILE), &flipped).unwrap();
+        let check = Repository::open(copy.path()).and_then(|repo| repo.check());
+        let intact = matches!(&check, Ok(report) if report.is_intact());
+        match contents(copy.path()) {
+            Ok(read) if read == original => harmless += 1,
+            // Never a value other than the one written: an error instead.
+            Ok(read) => panic!(
+                "byte {at} ^ {mask:#04x} silently changed what the store says: {:?}",
+                read.fields
+                    .iter()
+                    .zip(&original.fields)
+                    .find(|(a, b)| a != b)
+            ),
+            Err(_) => {
+                assert!(
+                    !intact,
+                    "byte {at} ^ {mask:#04x}: reading fails, check says intact"
+                );
+                noticed += 1;
+            }
+        }
+    }
+    eprintln!("100 flips: {noticed} noticed, {harmless} changed nothing a reader sees");
+}

@@ -605,6 +605,17 @@ fn corrupt_rows_of_a_store_are_errors_not_panics() {
         "{err}"
     );
 
+    // A field row changed after it was written: its checksum says so.
+    sql("UPDATE fields SET int_value = int_value + 1 WHERE path = 'x'");
+    let err = storage_error(dir.path(), &id, |_| Ok(()));
+    assert!(
+        err.contains(&format!("the stored value of `x` in run {id} is damaged")),
+        "{err}"
+    );
+    // The rest goes without checksums (as rows written before them), to
+    // reach the checks behind them.
+    sql("UPDATE fields SET crc = NULL");
+
     // A file whose content address is not a SHA-256: never read outside
     // the store (nor split inside a character).
     for sha in ["aé", "../../../etc/passwd", ""] {
@@ -806,7 +817,8 @@ fn a_store_of_schema_1_gets_writers_and_checksummed_chunks() {
     let mut legacy = data[..data.len() - 4].to_vec();
     legacy[0] = 1;
     conn.execute_batch(
-        "DROP TABLE writers; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE writers; ALTER TABLE fields DROP COLUMN crc; ALTER TABLE runs DROP COLUMN crc;
+         UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     conn.execute("UPDATE chunks SET data = ?1", [&legacy])
@@ -823,6 +835,12 @@ fn a_store_of_schema_1_gets_writers_and_checksummed_chunks() {
         )
         .unwrap();
     assert_eq!(migrated, data, "rewritten with its checksum, as new");
+    let unsealed: i64 = conn
+        .query_row("SELECT count(*) FROM fields WHERE crc IS NULL", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(unsealed, 0, "every field row has its checksum");
     let writers: i64 = conn
         .query_row("SELECT count(*) FROM writers", [], |r| r.get(0))
         .unwrap();

@@ -500,6 +500,7 @@ impl WritableRepository {
                     .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
             })
             .map_err(|e| sql_error("cannot read the tags", e))?;
+        super::writer::seal_field(&tx, field)?;
         tx.commit()
             .map_err(|e| sql_error("cannot tag the run", e))?;
         Ok(tags)
@@ -718,6 +719,7 @@ impl WritableRepository {
         )
         .map_err(|e| sql_error("cannot record the run", e))?;
         let run = tx.last_insert_rowid();
+        codec::seal_run(&tx, run)?;
         // Contents are stored inside the transaction: `gc` (which holds
         // the write lock) never sees one before its row.
         for (file, source) in sources {
@@ -796,7 +798,7 @@ fn write_field(
         })?,
         _ => {}
     }
-    Ok(())
+    super::writer::seal_field(tx, row)
 }
 
 fn write_points<V>(
@@ -825,7 +827,7 @@ fn write_points<V>(
             first.step,
             last.step,
             part.len() as i64,
-            codec::encode(&chunk)
+            codec::encode(&chunk, row)
         ])
         .map_err(|e| sql_error("cannot write series points", e))?;
     }
@@ -1015,7 +1017,7 @@ fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageErr
 }
 
 /// Every content in `files/<xx>/<sha>`; other names are left alone.
-fn list_blobs(dir: &Path) -> Result<Vec<Blob>, StorageError> {
+pub(crate) fn list_blobs(dir: &Path) -> Result<Vec<Blob>, StorageError> {
     let files = dir.join(FILES_DIR);
     let io = |p: &Path, e: std::io::Error| {
         StorageError::with_source(format!("cannot list {}", p.display()), e)
@@ -1072,7 +1074,7 @@ fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
     refs.extend(shas);
     let mut stmt = conn
         .prepare(
-            "SELECT f.path, c.data FROM chunks c JOIN fields f ON f.field = c.field
+            "SELECT f.path, c.data, c.field FROM chunks c JOIN fields f ON f.field = c.field
              WHERE f.type = 'FileSeries'",
         )
         .map_err(|e| sql_error("cannot list files", e))?;
@@ -1082,8 +1084,9 @@ fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
     while let Some(row) = rows.next().map_err(|e| sql_error("cannot list files", e))? {
         let path: String = row.get(0).map_err(|e| sql_error("cannot list files", e))?;
         let data: Vec<u8> = row.get(1).map_err(|e| sql_error("cannot list files", e))?;
-        match codec::decode(&data) {
-            Some(Chunk {
+        let field: i64 = row.get(2).map_err(|e| sql_error("cannot list files", e))?;
+        match codec::decode(&data, field) {
+            Ok(Chunk {
                 values: Points::File(files),
                 ..
             }) => refs.extend(files.iter().map(|f| hex(&f.sha256))),
@@ -1191,8 +1194,8 @@ fn read_dump(conn: &Connection, dir: &Path, id: &str) -> Result<RunDump, Error> 
                 let mut strings = Vec::new();
                 let mut files = Vec::new();
                 for blob in blobs {
-                    let chunk =
-                        codec::decode(&blob).ok_or_else(|| corrupt("a chunk is corrupt"))?;
+                    let chunk = codec::decode(&blob, row)
+                        .map_err(|damage| corrupt(&format!("a chunk is damaged ({damage})")))?;
                     let stamps = chunk.timestamps.into_iter().map(time_to_nanos);
                     let steps = chunk.steps.into_iter().zip(stamps);
                     match (field_type, chunk.values) {

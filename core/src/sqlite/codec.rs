@@ -14,12 +14,14 @@
 //! var  timestamps: ns since the Unix epoch, the first one, then the
 //!      difference to the one before, each a zigzag varint (a point logged
 //!      in the same clock tick as the last costs one byte)
-//! u32  CRC-32C (Castagnoli) of every byte before it
+//! u32  CRC-32C (Castagnoli) of the chunk's owner (the store's number of
+//!      its series, 8 bytes) followed by every byte before it
 //! ```
 //!
 //! The checksum makes damage that SQLite's own checks cannot see (a byte
-//! of a value flipped on disk) an error when the chunk is read, and lets
-//! `hippocamp check` find it. Chunks of format 1 (stores made before
+//! of a value flipped on disk, or a chunk that came to belong to another
+//! series) an error when the chunk is read, and lets `hippocamp check`
+//! find it. Chunks of format 1 (stores made before
 //! checksums) are rewritten with one when the store is migrated.
 //!
 //! Floats are stored as their bits, so NaN payloads, ±Inf and -0.0 come
@@ -157,7 +159,8 @@ fn arithmetic(steps: &[f64]) -> Option<(f64, f64)> {
         .then_some((first, delta))
 }
 
-pub(crate) fn encode(chunk: &Chunk) -> Vec<u8> {
+/// Encodes a chunk of the series `owner` (its field row).
+pub(crate) fn encode(chunk: &Chunk, owner: i64) -> Vec<u8> {
     let count = chunk.steps.len();
     debug_assert_eq!(count, chunk.values.len());
     debug_assert_eq!(count, chunk.timestamps.len());
@@ -212,9 +215,13 @@ pub(crate) fn encode(chunk: &Chunk) -> Vec<u8> {
         out.extend_from_slice(&buf[..len]);
         previous = nanos;
     }
-    let crc = crc32c::crc32c(&out);
+    let crc = checksum(owner, &out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+fn checksum(owner: i64, body: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(&owner.to_le_bytes()), body)
 }
 
 /// Why stored bytes are not a chunk.
@@ -280,20 +287,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a chunk; `None` for bytes that are not an intact chunk (a
-/// damaged store), which the caller reports as a storage error.
-pub(crate) fn decode(bytes: &[u8]) -> Option<Chunk> {
-    decode_checked(bytes).ok()
-}
-
-/// Decodes a chunk, verifying its checksum; the error says what is wrong.
-pub(crate) fn decode_checked(bytes: &[u8]) -> Result<Chunk, Damage> {
+/// Decodes a chunk of the series `owner`, verifying its checksum; the
+/// error says what is wrong, for the caller to report with the run and
+/// path.
+pub(crate) fn decode(bytes: &[u8], owner: i64) -> Result<Chunk, Damage> {
     let body = match bytes.first() {
         Some(&FORMAT) => {
             let split = bytes.len().checked_sub(4).ok_or(Damage::Malformed)?;
             let (body, crc) = bytes.split_at(split);
             let stored = u32::from_le_bytes(crc.try_into().map_err(|_| Damage::Malformed)?);
-            let computed = crc32c::crc32c(body);
+            let computed = checksum(owner, body);
             if stored != computed {
                 return Err(Damage::Checksum { stored, computed });
             }
@@ -336,16 +339,118 @@ pub(crate) fn check_row(
     Ok(())
 }
 
-/// The migration to schema 2: every chunk of format 1 is written again
-/// with a checksum. One that cannot be decoded is left as it is (reading
-/// it is an error, and `hippocamp check` reports it).
+/// The CRC-32C of a field row's contents: which run and path it is, its
+/// type, its value columns and a set's items (sorted). Stored beside them,
+/// so that a changed byte in a parameter's value is an error when read, as
+/// in a chunk.
+pub(crate) fn field_crc(run: i64, row: &super::writer::FieldRow<'_>, items: &[String]) -> i64 {
+    let mut bytes = Vec::with_capacity(64 + row.path.len() + row.text_value.map_or(0, str::len));
+    bytes.extend_from_slice(&run.to_le_bytes());
+    // Each text with its length, each number after a presence byte: no
+    // two different rows encode alike.
+    let mut text = |t: Option<&str>| match t {
+        Some(t) => {
+            bytes.push(1);
+            bytes.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(t.as_bytes());
+        }
+        None => bytes.push(0),
+    };
+    text(Some(row.path));
+    text(Some(row.field_type));
+    text(row.text_value);
+    text(row.file_sha);
+    for item in items {
+        text(Some(item));
+    }
+    for number in [row.int_value, row.file_size] {
+        match number {
+            Some(n) => {
+                bytes.push(1);
+                bytes.extend_from_slice(&n.to_le_bytes());
+            }
+            None => bytes.push(0),
+        }
+    }
+    i64::from(crc32c::crc32c(&bytes))
+}
+
+/// The CRC-32C of a run row: its number, id, project and creation time
+/// (its heartbeat changes all the time and is left out).
+pub(crate) fn run_crc(run: i64, id: &str, project: &str, created_ns: i64) -> i64 {
+    let mut bytes = Vec::with_capacity(32 + id.len() + project.len());
+    bytes.extend_from_slice(&run.to_le_bytes());
+    for text in [id, project] {
+        bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    bytes.extend_from_slice(&created_ns.to_le_bytes());
+    i64::from(crc32c::crc32c(&bytes))
+}
+
+/// Stores the checksum of run row `run` (see [`run_crc`]).
+pub(crate) fn seal_run(
+    conn: &rusqlite::Connection,
+    run: i64,
+) -> Result<(), crate::error::StorageError> {
+    let fail = |e| super::sql_error("cannot seal a run", e);
+    conn.prepare_cached("UPDATE runs SET crc = ?2 WHERE run = ?1")
+        .and_then(|mut update| {
+            let crc = conn.query_row(
+                "SELECT id, project, created_ns FROM runs WHERE run = ?1",
+                [run],
+                |r| {
+                    Ok(run_crc(
+                        run,
+                        r.get_ref(0)?.as_str()?,
+                        r.get_ref(1)?.as_str()?,
+                        r.get(2)?,
+                    ))
+                },
+            )?;
+            update.execute(rusqlite::params![run, crc])
+        })
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// Whether a run row's stored checksum matches it (a row without one,
+/// written before checksums, passes).
+pub(crate) fn run_intact(
+    run: i64,
+    id: &str,
+    project: &str,
+    created_ns: i64,
+    crc: Option<i64>,
+) -> bool {
+    crc.is_none_or(|crc| crc == run_crc(run, id, project, created_ns))
+}
+
+/// The migration to schema 2: every run and field row gets its checksum, every
+/// chunk of format 1 is written again with one. A chunk that cannot be
+/// decoded is left as it is (reading it is an error, and `hippocamp
+/// check` reports it).
 pub(crate) fn add_checksums(
     tx: &rusqlite::Transaction<'_>,
 ) -> Result<(), crate::error::StorageError> {
     let fail = |e| super::sql_error("cannot add checksums to the series chunks", e);
-    let chunks: Vec<i64> = tx
-        .prepare("SELECT chunk FROM chunks")
+    let fields: Vec<i64> = tx
+        .prepare("SELECT field FROM fields")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(fail)?;
+    for field in fields {
+        super::writer::seal_field(tx, field)?;
+    }
+    let runs: Vec<i64> = tx
+        .prepare("SELECT run FROM runs")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(fail)?;
+    for run in runs {
+        seal_run(tx, run)?;
+    }
+    let chunks: Vec<(i64, i64)> = tx
+        .prepare("SELECT chunk, field FROM chunks")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .map_err(fail)?;
     let mut read = tx
         .prepare("SELECT data FROM chunks WHERE chunk = ?1")
@@ -353,14 +458,14 @@ pub(crate) fn add_checksums(
     let mut write = tx
         .prepare("UPDATE chunks SET data = ?1 WHERE chunk = ?2")
         .map_err(fail)?;
-    for chunk in chunks {
+    for (chunk, field) in chunks {
         let data: Vec<u8> = read.query_row([chunk], |r| r.get(0)).map_err(fail)?;
         if data.first() != Some(&FORMAT_WITHOUT_CHECKSUM) {
             continue;
         }
         if let Some(decoded) = decode_body(&data) {
             write
-                .execute(rusqlite::params![encode(&decoded), chunk])
+                .execute(rusqlite::params![encode(&decoded, field), chunk])
                 .map_err(fail)?;
         }
     }
@@ -452,8 +557,8 @@ mod tests {
             timestamps: times(values.len()),
             values: Points::Float(values.clone()),
         };
-        let bytes = encode(&chunk);
-        let back = decode(&bytes).unwrap();
+        let bytes = encode(&chunk, 7);
+        let back = decode(&bytes, 7).unwrap();
         let Points::Float(read) = &back.values else {
             panic!()
         };
@@ -477,7 +582,7 @@ mod tests {
             timestamps: vec![UNIX_EPOCH - Duration::from_secs(5), UNIX_EPOCH, times(1)[0]],
             values: Points::String(vec!["".into(), "é\n".into(), "x".repeat(1000)]),
         };
-        assert_eq!(decode(&encode(&chunk)).unwrap(), chunk);
+        assert_eq!(decode(&encode(&chunk, 7), 7).unwrap(), chunk);
     }
 
     #[test]
@@ -491,7 +596,7 @@ mod tests {
                 size: 42,
             }]),
         };
-        assert_eq!(decode(&encode(&chunk)).unwrap(), chunk);
+        assert_eq!(decode(&encode(&chunk, 7), 7).unwrap(), chunk);
     }
 
     #[test]
@@ -501,16 +606,16 @@ mod tests {
             timestamps: times(2),
             values: Points::Float(vec![1.0, 2.0]),
         };
-        let bytes = encode(&chunk);
+        let bytes = encode(&chunk, 7);
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+            assert!(decode(&bytes[..cut], 7).is_err(), "cut at {cut}");
         }
         let mut wrong = bytes.clone();
         wrong[0] = 99;
-        assert!(decode(&wrong).is_none());
+        assert!(decode(&wrong, 7).is_err());
         let mut huge = bytes;
         huge[2..6].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(decode(&huge).is_none());
+        assert!(decode(&huge, 7).is_err());
     }
 
     #[test]
@@ -520,23 +625,22 @@ mod tests {
             timestamps: times(3),
             values: Points::Float(vec![0.000124, -1.0, f64::NAN]),
         };
-        let bytes = encode(&chunk);
+        let bytes = encode(&chunk, 7);
         for at in 0..bytes.len() {
             for bit in 0..8 {
                 let mut flipped = bytes.clone();
                 flipped[at] ^= 1 << bit;
                 assert!(
-                    decode_checked(&flipped).is_err(),
+                    decode(&flipped, 7).is_err(),
                     "byte {at} bit {bit} flipped went unnoticed"
                 );
             }
         }
         let mut value = bytes.clone();
         value[2 + 4 + 1 + 24] ^= 0x40;
-        assert!(matches!(
-            decode_checked(&value),
-            Err(Damage::Checksum { .. })
-        ));
+        assert!(matches!(decode(&value, 7), Err(Damage::Checksum { .. })));
+        // The same bytes as a chunk of another series: refused too.
+        assert!(matches!(decode(&bytes, 8), Err(Damage::Checksum { .. })));
     }
 
     #[test]
@@ -546,10 +650,10 @@ mod tests {
             timestamps: times(2),
             values: Points::String(vec!["a".into(), "b".into()]),
         };
-        let mut legacy = encode(&chunk);
+        let mut legacy = encode(&chunk, 7);
         legacy.truncate(legacy.len() - 4);
         legacy[0] = FORMAT_WITHOUT_CHECKSUM;
-        assert_eq!(decode_checked(&legacy).unwrap(), chunk);
+        assert_eq!(decode(&legacy, 7).unwrap(), chunk);
     }
 
     #[test]

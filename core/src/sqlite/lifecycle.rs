@@ -93,19 +93,19 @@ impl WriterIdentity {
     /// that another process removed (this writer was paused, e.g. a
     /// stopped process, for longer than [`CRASH_AFTER`], and the run was
     /// resumed meanwhile) is added again, and the run is running again.
-    pub(crate) fn heartbeat(&self, tx: &Transaction<'_>, run: i64) -> rusqlite::Result<()> {
+    pub(crate) fn heartbeat(&self, tx: &Transaction<'_>, run: i64) -> Result<(), StorageError> {
         let now_ns = time_to_nanos(SystemTime::now());
-        tx.prepare_cached("UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2")?
-            .execute(params![now_ns, run])?;
+        let fail = |e| sql_error("cannot record the heartbeat", e);
+        tx.prepare_cached("UPDATE runs SET heartbeat_ns = ?1 WHERE run = ?2")
+            .and_then(|mut s| s.execute(params![now_ns, run]))
+            .map_err(fail)?;
         let refreshed = tx
-            .prepare_cached("UPDATE writers SET heartbeat_ns = ?1 WHERE writer = ?2")?
-            .execute(params![now_ns, self.id])?;
+            .prepare_cached("UPDATE writers SET heartbeat_ns = ?1 WHERE writer = ?2")
+            .and_then(|mut s| s.execute(params![now_ns, self.id]))
+            .map_err(fail)?;
         if refreshed == 0 {
-            self.register(tx, run, now_ns)?;
-            tx.prepare_cached(
-                "UPDATE fields SET text_value = ?1 WHERE run = ?2 AND path = 'sys/state'",
-            )?
-            .execute(params![STATE_RUNNING, run])?;
+            self.register(tx, run, now_ns).map_err(fail)?;
+            set_state(tx, run, STATE_RUNNING)?;
         }
         Ok(())
     }
@@ -131,17 +131,28 @@ impl WriterIdentity {
         )
         .map_err(fail)?;
         let ending = if others == 0 {
-            tx.execute(
-                "UPDATE fields SET text_value = ?1 WHERE run = ?2 AND path = 'sys/state'",
-                params![STATE_FINISHED, run],
-            )
-            .map_err(fail)?;
+            set_state(&tx, run, STATE_FINISHED)?;
             Ending::Finished
         } else {
             Ending::OthersWriting
         };
         tx.commit().map_err(fail)?;
         Ok(ending)
+    }
+}
+
+/// Sets `sys/state` of `run`, and its checksum.
+fn set_state(conn: &Connection, run: i64, state: &str) -> Result<(), StorageError> {
+    let row: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE fields SET text_value = ?1 WHERE run = ?2 AND path = 'sys/state'
+             RETURNING field",
+        )
+        .and_then(|mut s| s.query_row(params![state, run], |r| r.get(0)).optional())
+        .map_err(|e| sql_error("cannot set the run's state", e))?;
+    match row {
+        Some(row) => super::writer::seal_field(conn, row),
+        None => Ok(()),
     }
 }
 
@@ -223,6 +234,7 @@ pub(crate) fn open_or_create_run(
             )
             .map_err(|e| sql_error("cannot record the run", e))?;
             let row = tx.last_insert_rowid();
+            super::codec::seal_run(&tx, row)?;
             for field in &system::new_run_fields(&id, project, now, settings) {
                 write_field(&tx, row, field, true)?;
             }
@@ -244,20 +256,37 @@ pub(crate) fn open_or_create_run(
 }
 
 fn find(conn: &Connection, id: &str) -> Result<Option<RunRecord>, StorageError> {
-    conn.query_row(
-        "SELECT run, id, project FROM runs WHERE id = ?1",
-        [id],
-        |row| {
-            Ok(RunRecord {
-                row: row.get(0)?,
-                id: row.get(1)?,
-                project: row.get(2)?,
-                writer: None,
-            })
-        },
-    )
-    .optional()
-    .map_err(|e| sql_error("cannot look the run up", e))
+    let found = conn
+        .query_row(
+            "SELECT run, id, project, created_ns, crc FROM runs WHERE id = ?1",
+            [id],
+            |row| {
+                let record = RunRecord {
+                    row: row.get(0)?,
+                    id: row.get(1)?,
+                    project: row.get(2)?,
+                    writer: None,
+                };
+                let intact = super::codec::run_intact(
+                    record.row,
+                    &record.id,
+                    &record.project,
+                    row.get(3)?,
+                    row.get(4)?,
+                );
+                Ok((record, intact))
+            },
+        )
+        .optional()
+        .map_err(|e| sql_error("cannot look the run up", e))?;
+    match found {
+        Some((record, false)) => Err(StorageError::new(format!(
+            "the stored record of run {} is damaged (its checksum does not match); \
+             `hippocamp check` lists every damaged part of the store",
+            record.id
+        ))),
+        found => Ok(found.map(|(record, _)| record)),
+    }
 }
 
 /// The error for an id the store lacks, naming the nearest ids it has.
@@ -325,7 +354,7 @@ fn write_field(
             .and_then(|mut s| s.execute(params![row, item]))
             .map_err(fail)?;
     }
-    Ok(())
+    Ok(super::writer::seal_field(tx, row)?)
 }
 
 /// The project key's next run id, `<KEY>-<n>`, skipping numbers a run

@@ -17,6 +17,7 @@
 //! [`Store`](crate::store::Store) trait, with a background writer.
 
 mod admin;
+mod check;
 mod codec;
 mod lifecycle;
 mod store;
@@ -32,6 +33,7 @@ use crate::error::{Error, StorageError};
 pub use admin::{
     Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, WritableRepository,
 };
+pub use check::{CheckReport, DamagedPart};
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
 pub(crate) use lifecycle::{next_run_id, open_or_create_run, shown_state, RunRecord};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
@@ -99,8 +101,9 @@ const MIGRATIONS: &[Migration] = &[
      CREATE INDEX chunks_by_field ON chunks (field, last_step);",
         data: None,
     },
-    // 1 → 2: the processes writing each run (see `lifecycle`), and series
-    // chunks with a CRC-32C (see `codec`), the old ones rewritten with it.
+    // 1 → 2: the processes writing each run (see `lifecycle`); a CRC-32C
+    // of each run and field row and in each series chunk (see `codec`),
+    // added to the rows and chunks there are.
     Migration {
         sql: "CREATE TABLE writers (
                   writer INTEGER PRIMARY KEY,
@@ -110,7 +113,9 @@ const MIGRATIONS: &[Migration] = &[
                   started_ns INTEGER NOT NULL,
                   heartbeat_ns INTEGER NOT NULL
               );
-              CREATE INDEX writers_by_run ON writers (run);",
+              CREATE INDEX writers_by_run ON writers (run);
+              ALTER TABLE fields ADD COLUMN crc INTEGER;
+              ALTER TABLE runs ADD COLUMN crc INTEGER;",
         data: Some(codec::add_checksums),
     },
 ];
@@ -489,17 +494,15 @@ impl Repository {
 
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunInfo>, Error> {
+        let fail = |e| sql_error("cannot list runs", e);
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT r.run, r.id, r.project, r.created_ns, {},
-                        (SELECT text_value FROM fields WHERE run = r.run AND path = 'sys/name'),
-                        (SELECT text_value FROM fields WHERE run = r.run AND path = 'sys/state'),
-                        (SELECT int_value FROM fields WHERE run = r.run AND path = 'sys/failed')
+                "SELECT r.run, r.id, r.project, r.created_ns, {}, r.crc
                  FROM runs r ORDER BY r.run",
                 lifecycle::LIVENESS_SQL
             ))
-            .map_err(|e| sql_error("cannot list runs", e))?;
+            .map_err(fail)?;
         let rows = stmt
             .query_map([], |row| {
                 Ok((
@@ -508,36 +511,77 @@ impl Repository {
                     row.get::<_, String>(2)?,
                     row.get::<_, i64>(3)?,
                     row.get::<_, i64>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                    row.get::<_, Option<String>>(6)?,
-                    row.get::<_, Option<i64>>(7)?,
+                    row.get::<_, Option<i64>>(5)?,
                 ))
             })
-            .map_err(|e| sql_error("cannot list runs", e))?;
+            .map_err(fail)?;
         let mut runs = Vec::new();
         for row in rows {
-            let (run, id, project, created, heartbeat, name, state, failed) =
-                row.map_err(|e| sql_error("cannot list runs", e))?;
-            let mut tags_stmt = self
+            let (run, id, project, created, heartbeat, crc) = row.map_err(fail)?;
+            let damaged = |what: &str| -> Error {
+                StorageError::new(format!(
+                    "the stored {what} of run {id} is damaged (its checksum does not match); \
+                     `hippocamp check` lists every damaged part of the store in {}",
+                    self.dir.display()
+                ))
+                .into()
+            };
+            if !codec::run_intact(run, &id, &project, created, crc) {
+                return Err(damaged("record"));
+            }
+            let mut info = RunInfo {
+                id: id.clone(),
+                project,
+                name: String::new(),
+                state: String::new(),
+                failed: false,
+                creation_time: nanos_to_time(created),
+                tags: Vec::new(),
+            };
+            let mut stored_state = None;
+            let mut fields = self
                 .conn
                 .prepare_cached(
-                    "SELECT item FROM set_items JOIN fields USING (field)
-                     WHERE fields.run = ?1 AND fields.path = 'sys/tags' ORDER BY item",
+                    "SELECT field, path, type, int_value, text_value, file_sha, file_size, crc
+                     FROM fields WHERE run = ?1
+                     AND path IN ('sys/name', 'sys/state', 'sys/failed', 'sys/tags')",
                 )
-                .map_err(|e| sql_error("cannot list tags", e))?;
-            let tags = tags_stmt
-                .query_map([run], |row| row.get(0))
-                .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-                .map_err(|e| sql_error("cannot list tags", e))?;
-            runs.push(RunInfo {
-                id,
-                project,
-                name: name.unwrap_or_default(),
-                state: shown_state(state.as_deref(), heartbeat),
-                failed: failed.unwrap_or(0) != 0,
-                creation_time: nanos_to_time(created),
-                tags,
-            });
+                .map_err(fail)?;
+            let mut rows = fields.query([run]).map_err(fail)?;
+            while let Some(r) = rows.next().map_err(fail)? {
+                let field: i64 = r.get(0).map_err(fail)?;
+                let row = writer::FieldRow {
+                    path: r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(fail)?,
+                    field_type: r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(fail)?,
+                    int_value: r.get(3).map_err(fail)?,
+                    text_value: r
+                        .get_ref(4)
+                        .and_then(|v| Ok(v.as_str_or_null()?))
+                        .map_err(fail)?,
+                    file_sha: r
+                        .get_ref(5)
+                        .and_then(|v| Ok(v.as_str_or_null()?))
+                        .map_err(fail)?,
+                    file_size: r.get(6).map_err(fail)?,
+                    crc: r.get(7).map_err(fail)?,
+                };
+                let items = if row.path == "sys/tags" {
+                    writer::set_items(&self.conn, field).map_err(fail)?
+                } else {
+                    Vec::new()
+                };
+                if !writer::field_intact(run, &row, &items) {
+                    return Err(damaged(&format!("value of `{}`", row.path)));
+                }
+                match row.path {
+                    "sys/name" => info.name = row.text_value.unwrap_or_default().to_owned(),
+                    "sys/state" => stored_state = row.text_value.map(str::to_owned),
+                    "sys/failed" => info.failed = row.int_value.unwrap_or(0) != 0,
+                    _ => info.tags = items,
+                }
+            }
+            info.state = shown_state(stored_state.as_deref(), heartbeat);
+            runs.push(info);
         }
         Ok(runs)
     }

@@ -133,7 +133,7 @@ impl SqliteStore {
             .map_err(|e| sql_error("cannot read series points", e))?;
         rows.into_iter()
             .map(|(chunk, first, last, count, data)| {
-                codec::decode_checked(&data)
+                codec::decode(&data, row)
                     .and_then(|decoded| {
                         codec::check_row(&decoded, first, last, count).map(|()| decoded)
                     })
@@ -402,12 +402,30 @@ impl SqliteStore {
             .reader
             .prepare_cached(
                 "SELECT field, path, type, int_value, text_value, file_size,
-                        (SELECT max(last_step) FROM chunks c WHERE c.field = f.field)
+                        (SELECT max(last_step) FROM chunks c WHERE c.field = f.field),
+                        file_sha, crc
                  FROM fields f WHERE run = ?1 ORDER BY path",
             )
             .map_err(|e| sql_error("cannot load the run", e))?;
+        let run = self.run;
+        let reader = &self.reader;
         let rows = stmt
-            .query_map([self.run], |r| {
+            .query_map([run], |r| {
+                let row = writer::FieldRow {
+                    path: r.get_ref(1)?.as_str()?,
+                    field_type: r.get_ref(2)?.as_str()?,
+                    int_value: r.get(3)?,
+                    text_value: r.get_ref(4)?.as_str_or_null()?,
+                    file_sha: r.get_ref(7)?.as_str_or_null()?,
+                    file_size: r.get(5)?,
+                    crc: r.get(8)?,
+                };
+                let items = if row.field_type == FieldType::StringSet.name() {
+                    writer::set_items(reader, r.get(0)?)?
+                } else {
+                    Vec::new()
+                };
+                let intact = writer::field_intact(run, &row, &items);
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -416,13 +434,22 @@ impl SqliteStore {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<i64>>(5)?,
                     r.get::<_, Option<f64>>(6)?,
+                    intact,
                 ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| sql_error("cannot load the run", e))?;
         drop(stmt);
         let mut fields = Vec::with_capacity(rows.len());
-        for (row, path, type_name, int_value, text_value, file_size, last_step) in rows {
+        for (row, path, type_name, int_value, text_value, file_size, last_step, intact) in rows {
+            if !intact {
+                return Err(StorageError::new(format!(
+                    "the stored value of `{path}` in run {} is damaged (its checksum does not \
+                     match); `hippocamp check` lists every damaged part of the store in {}",
+                    self.id,
+                    self.dir.display()
+                )));
+            }
             let field_type = FieldType::ALL
                 .into_iter()
                 .find(|t| t.name() == type_name)

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::codec::{self, Chunk, PointValue, Points, StoredFile};
@@ -352,9 +352,19 @@ impl Writer {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error("cannot start a write", e))?;
         let mut first_command_error = None;
+        // Field rows whose values changed, sealed once at the batch's end
+        // (a set that gets items in many commands is hashed once).
+        let mut unsealed = FxHashSet::default();
         let result = (|| -> Result<(), Error> {
             for command in batch.drain(..) {
-                match apply(&tx, &self.dir, self.run, &mut self.fields, command) {
+                match apply(
+                    &tx,
+                    &self.dir,
+                    self.run,
+                    &mut self.fields,
+                    &mut unsealed,
+                    command,
+                ) {
                     Ok(()) => {}
                     Err(Failure::Command(err)) => {
                         log::error!("hippocamp: a write was refused by the store: {err}");
@@ -370,10 +380,11 @@ impl Writer {
                     }
                 }
             }
+            for row in unsealed.drain() {
+                seal_field(&tx, row)?;
+            }
             if heartbeat {
-                self.identity
-                    .heartbeat(&tx, self.run)
-                    .map_err(|e| sql_error("cannot record the heartbeat", e))?;
+                self.identity.heartbeat(&tx, self.run)?;
             }
             Ok(())
         })();
@@ -472,6 +483,7 @@ fn apply(
     dir: &Path,
     run: i64,
     fields: &mut FxHashMap<FieldId, WriterField>,
+    unsealed: &mut FxHashSet<i64>,
     command: Command,
 ) -> Result<(), Failure> {
     match command {
@@ -497,6 +509,7 @@ fn apply(
             tx.prepare_cached("UPDATE fields SET int_value = ?1, text_value = ?2 WHERE field = ?3")
                 .and_then(|mut s| s.execute(params![int_value, text_value, row]))
                 .map_err(|e| sql_error("cannot write a value", e))?;
+            unsealed.insert(row);
         }
         Command::Upload { field, file } => {
             let row = row(tx, run, fields, field)?;
@@ -508,6 +521,7 @@ fn apply(
                 s.execute(params![file.name, hex(&sha), file.bytes.len() as i64, row])
             })
             .map_err(|e| sql_error("cannot write a file", e))?;
+            unsealed.insert(row);
         }
         Command::AppendFloat {
             field,
@@ -568,6 +582,7 @@ fn apply(
                 .and_then(|_| tx.prepare_cached("DELETE FROM set_items WHERE field = ?1"))
                 .and_then(|mut s| s.execute([row]))
                 .map_err(|e| sql_error("cannot clear a field", e))?;
+            unsealed.insert(row);
         }
         Command::AddStrings { field, items } => {
             let row = row(tx, run, fields, field)?;
@@ -578,6 +593,7 @@ fn apply(
                 stmt.execute(params![row, item])
                     .map_err(|e| sql_error("cannot add to a set", e))?;
             }
+            unsealed.insert(row);
         }
         Command::RemoveStrings { field, items } => {
             let row = row(tx, run, fields, field)?;
@@ -588,6 +604,7 @@ fn apply(
                 stmt.execute(params![row, item])
                     .map_err(|e| sql_error("cannot remove from a set", e))?;
             }
+            unsealed.insert(row);
         }
         Command::DeleteField { field } => {
             let row = row(tx, run, fields, field)?;
@@ -735,7 +752,7 @@ fn store_points(
             .map_err(|e| sql_error("cannot read series points", e))?;
         // A damaged chunk is left as it is, for readers and `check` to
         // report; new points go after it.
-        let Some(mut before) = codec::decode(&data).filter(|c| {
+        let Some(mut before) = codec::decode(&data, row).ok().filter(|c| {
             codec::check_row(c, last.first_step, last.last_step, last.count as i64).is_ok()
         }) else {
             break;
@@ -775,7 +792,7 @@ fn write_chunk(
             first,
             last,
             chunk.steps.len() as i64,
-            codec::encode(chunk)
+            codec::encode(chunk, row)
         ])
     })
     .map_err(|e| sql_error("cannot write series points", e))?;
@@ -855,6 +872,69 @@ fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
         }
     }
     Ok(sha)
+}
+
+/// Stores the checksum of field row `row` (see [`codec::field_crc`]):
+/// called after every change of its value columns or set items. A row
+/// that no longer exists (deleted in the same batch) needs none.
+pub(crate) fn seal_field(conn: &Connection, row: i64) -> Result<(), StorageError> {
+    let fail = |e| sql_error("cannot seal a field's value", e);
+    let items = set_items(conn, row).map_err(fail)?;
+    let crc = conn
+        .prepare_cached(
+            "SELECT run, path, type, int_value, text_value, file_sha, file_size
+             FROM fields WHERE field = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([row], |r| {
+                Ok(codec::field_crc(
+                    r.get(0)?,
+                    &FieldRow {
+                        path: r.get_ref(1)?.as_str()?,
+                        field_type: r.get_ref(2)?.as_str()?,
+                        int_value: r.get(3)?,
+                        text_value: r.get_ref(4)?.as_str_or_null()?,
+                        file_sha: r.get_ref(5)?.as_str_or_null()?,
+                        file_size: r.get(6)?,
+                        crc: None,
+                    },
+                    &items,
+                ))
+            })
+            .optional()
+        })
+        .map_err(fail)?;
+    if let Some(crc) = crc {
+        conn.prepare_cached("UPDATE fields SET crc = ?1 WHERE field = ?2")
+            .and_then(|mut s| s.execute(params![crc, row]))
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The items of a StringSet's row, sorted (none for other fields).
+pub(crate) fn set_items(conn: &Connection, row: i64) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")?
+        .query_map([row], |r| r.get(0))?
+        .collect()
+}
+
+/// Whether a field row's stored checksum matches its contents and set
+/// items (a row without one, written before checksums, passes).
+pub(crate) fn field_intact(run: i64, row: &FieldRow<'_>, items: &[String]) -> bool {
+    row.crc
+        .is_none_or(|crc| crc == codec::field_crc(run, row, items))
+}
+
+/// A field row's columns, as read back.
+pub(crate) struct FieldRow<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) field_type: &'a str,
+    pub(crate) int_value: Option<i64>,
+    pub(crate) text_value: Option<&'a str>,
+    pub(crate) file_sha: Option<&'a str>,
+    pub(crate) file_size: Option<i64>,
+    pub(crate) crc: Option<i64>,
 }
 
 /// The row of `path` in `run`, if it exists.
