@@ -92,7 +92,9 @@ fn store() -> TempDir {
     run.close().unwrap();
 
     // States: CIFAR-1 was left running by a writer that stopped long ago
-    // (crashed); MNIST-3's writer is alive (its heartbeat is recent).
+    // (crashed); MNIST-3's writer is alive (its heartbeat is recent). The
+    // rows changed here lose their checksum, as rows written before
+    // checksums have none (a row with a wrong one reads as damaged).
     let db = rusqlite::Connection::open(dir.path().join("hippocamp.db")).unwrap();
     let now_ns = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -100,7 +102,7 @@ fn store() -> TempDir {
         .as_nanos() as i64;
     for (id, heartbeat) in [("CIFAR-1", 0), ("MNIST-3", now_ns + 3_600_000_000_000)] {
         db.execute(
-            "UPDATE fields SET text_value = 'running' WHERE path = 'sys/state'
+            "UPDATE fields SET text_value = 'running', crc = NULL WHERE path = 'sys/state'
              AND run = (SELECT run FROM runs WHERE id = ?1)",
             [id],
         )
