@@ -779,13 +779,14 @@ fn a_series_flushed_point_by_point_costs_what_one_written_at_once_does() {
     let (one_chunk, bytes_at_once) = chunk_stats(dir.path(), &a, "loss");
     let (chunks, bytes_by_point) = chunk_stats(dir.path(), &b, "loss");
     assert_eq!(one_chunk, 1);
-    // Small chunks merge like a binary counter's carries: at most one
-    // chunk per bit of the count (1,000 = 0b1111101000: 6 chunks).
-    assert_eq!(
-        chunks,
-        i64::from(POINTS.count_ones() as u16),
-        "{chunks} chunks"
-    );
+    // Small chunks merge eight at a time, like the carries of counting in
+    // octal: one chunk per unit of each octal digit of the count (1,000 =
+    // 0o1750: 13 chunks).
+    let octal_digit_sum = format!("{POINTS:o}")
+        .bytes()
+        .map(|d| i64::from(d - b'0'))
+        .sum::<i64>();
+    assert_eq!(chunks, octal_digit_sum, "{chunks} chunks");
     // Each chunk's header, first timestamp and checksum cost a few dozen
     // bytes; the points themselves cost the same.
     assert!(

@@ -675,27 +675,36 @@ struct TailChunk {
     count: usize,
 }
 
-/// The last chunk of the field `row` ending before `before` (the series'
-/// last chunk when `None`).
-fn tail_chunk(
+/// How many small chunks at a series' end are merged into one (see
+/// [`store_points`]).
+const MERGE_FAN_IN: usize = 8;
+
+/// A chunk's size class for merging: 1–7 points, 8–63, 64–511, … (powers
+/// of [`MERGE_FAN_IN`]).
+fn tier(count: usize) -> u32 {
+    (usize::BITS - count.leading_zeros()).saturating_sub(1) / MERGE_FAN_IN.trailing_zeros()
+}
+
+/// The last `n` chunks of the field `row`, the newest first.
+fn tail_chunks(
     tx: &rusqlite::Transaction<'_>,
     row: i64,
-    before: Option<f64>,
-) -> Result<Option<TailChunk>, StorageError> {
+    n: usize,
+) -> Result<Vec<TailChunk>, StorageError> {
     tx.prepare_cached(
         "SELECT chunk, first_step, last_step, count FROM chunks
-         WHERE field = ?1 AND last_step < ?2 ORDER BY last_step DESC LIMIT 1",
+         WHERE field = ?1 ORDER BY last_step DESC LIMIT ?2",
     )
     .and_then(|mut s| {
-        s.query_row(params![row, before.unwrap_or(f64::INFINITY)], |r| {
+        s.query_map(params![row, n as i64], |r| {
             Ok(TailChunk {
                 chunk: r.get(0)?,
                 first_step: r.get(1)?,
                 last_step: r.get(2)?,
                 count: r.get::<_, i64>(3)?.max(0) as usize,
             })
-        })
-        .optional()
+        })?
+        .collect()
     })
     .map_err(|e| sql_error("cannot read series points", e))
 }
@@ -710,21 +719,22 @@ fn tail_chunk(
 /// inner `Err`; the points after it are stored). The store never holds a
 /// series whose steps do not strictly increase.
 ///
-/// Small chunks at the series' end are merged as points arrive, like the
-/// carries of a binary counter: the last chunk is absorbed while it holds
-/// no more points than the new one (and the sum fits a chunk). A series
-/// flushed point by point (sync mode, frequent `flush()`) thus ends up in
-/// about log2(n) chunks rather than n, and each point is rewritten about
-/// log2(n) times at most.
+/// Small chunks at the series' end are merged, size-tiered as in an LSM
+/// tree: when the new chunk and the [`MERGE_FAN_IN`]` - 1` chunks before it
+/// are all of its [`tier`] or smaller (and fit one chunk), they become one.
+/// A series flushed point by point (sync mode, frequent `flush()`) thus
+/// ends up in a few dozen chunks at most, not one per point, and each point
+/// is rewritten about log8(n) times; a series written in large batches is
+/// rarely touched twice.
 fn store_points(
     tx: &rusqlite::Transaction<'_>,
     row: i64,
     path: &str,
     mut chunk: Chunk,
 ) -> Result<Result<(), Error>, StorageError> {
-    let mut tail = tail_chunk(tx, row, None)?;
+    let mut tail = tail_chunks(tx, row, MERGE_FAN_IN - 1)?;
     let mut refused = Ok(());
-    if let (Some(last), Some(&first)) = (&tail, chunk.steps.first()) {
+    if let (Some(last), Some(&first)) = (tail.first(), chunk.steps.first()) {
         if first <= last.last_step {
             let keep_from = chunk.steps.partition_point(|&s| s <= last.last_step);
             refused = Err(Error::StepNotIncreasing {
@@ -740,21 +750,39 @@ fn store_points(
             }
         }
     }
-    let mut absorbed = Vec::new();
-    while let Some(last) = tail.take() {
-        let merged = last.count + chunk.steps.len();
-        if last.count > chunk.steps.len() || merged > CHUNK_POINTS {
+    while tail.len() == MERGE_FAN_IN - 1 {
+        let level = tier(chunk.steps.len());
+        let total: usize = tail.iter().map(|t| t.count).sum::<usize>() + chunk.steps.len();
+        if total > CHUNK_POINTS || tail.iter().any(|t| tier(t.count) > level) {
             break;
         }
-        let data: Vec<u8> = tx
-            .prepare_cached("SELECT data FROM chunks WHERE chunk = ?1")
-            .and_then(|mut s| s.query_row([last.chunk], |r| r.get(0)))
-            .map_err(|e| sql_error("cannot read series points", e))?;
-        // A damaged chunk is left as it is, for readers and `check` to
-        // report; new points go after it.
-        let Some(mut before) = codec::decode(&data, row).ok().filter(|c| {
-            codec::check_row(c, last.first_step, last.last_step, last.count as i64).is_ok()
-        }) else {
+        // Oldest first, then the new points after them.
+        let mut merged: Option<Chunk> = None;
+        for old in tail.iter().rev() {
+            let data: Vec<u8> = tx
+                .prepare_cached("SELECT data FROM chunks WHERE chunk = ?1")
+                .and_then(|mut s| s.query_row([old.chunk], |r| r.get(0)))
+                .map_err(|e| sql_error("cannot read series points", e))?;
+            // A damaged chunk is left as it is, for readers and `check`
+            // to report; new points go after it, unmerged.
+            let Some(mut decoded) = codec::decode(&data, row).ok().filter(|c| {
+                codec::check_row(c, old.first_step, old.last_step, old.count as i64).is_ok()
+            }) else {
+                merged = None;
+                break;
+            };
+            if let Some(before) = merged.as_mut() {
+                if !before.values.append(&mut decoded.values) {
+                    merged = None;
+                    break;
+                }
+                before.steps.append(&mut decoded.steps);
+                before.timestamps.append(&mut decoded.timestamps);
+            } else {
+                merged = Some(decoded);
+            }
+        }
+        let Some(mut before) = merged else {
             break;
         };
         if !before.values.append(&mut chunk.values) {
@@ -763,13 +791,12 @@ fn store_points(
         before.steps.append(&mut chunk.steps);
         before.timestamps.append(&mut chunk.timestamps);
         chunk = before;
-        absorbed.push(last.chunk);
-        tail = tail_chunk(tx, row, Some(last.first_step))?;
-    }
-    for old in absorbed {
-        tx.prepare_cached("DELETE FROM chunks WHERE chunk = ?1")
-            .and_then(|mut s| s.execute([old]))
-            .map_err(|e| sql_error("cannot merge series points", e))?;
+        for old in &tail {
+            tx.prepare_cached("DELETE FROM chunks WHERE chunk = ?1")
+                .and_then(|mut s| s.execute([old.chunk]))
+                .map_err(|e| sql_error("cannot merge series points", e))?;
+        }
+        tail = tail_chunks(tx, row, MERGE_FAN_IN - 1)?;
     }
     write_chunk(tx, row, &chunk)?;
     Ok(refused)
