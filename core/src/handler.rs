@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
+use hippocamp_path::{PathError, MAX_PATH_BYTES};
 
 use crate::callsite::Callsite;
 use crate::error::{Error, Result};
@@ -120,10 +120,8 @@ fn check_rel(base: &str, rel: &str) -> Result<(), PathError> {
     };
     // The length first, as `validate` on the joined path does.
     if joined_len > MAX_PATH_BYTES {
-        return Err(PathError {
-            offset: MAX_PATH_BYTES,
-            kind: PathErrorKind::TooLong(joined_len),
-        });
+        // Joined only now, to find the character the limit falls in.
+        return Err(PathError::too_long(&hippocamp_path::join(base, rel)));
     }
     hippocamp_path::validate(rel).map_err(|err| PathError {
         offset: err.offset + shift,
