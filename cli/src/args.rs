@@ -38,7 +38,7 @@ pub enum Command {
   hippocamp ls --where 'params/lr > 0.001 and params/optimizer/name = \"adam\"' --format json
 
 --where expressions compare field paths with values: = != < <= > >=, joined
-with and / or / not and parentheses. Values are numbers, \"strings\", true or
+with and / or / not and parentheses (nested at most 64 deep). Values are numbers, \"strings\", true or
 false. A series compares by its last value; a StringSet = \"x\" when it holds x
 (sys/tags = \"baseline\"); a Datetime with an RFC 3339 string. A run missing the
 field does not match, even under not. Paths with spaces go in `backticks`.
@@ -68,7 +68,9 @@ also min and max, NaN left out), files their name and size.")]
 
 An atom prints plain (strings unquoted), a StringSet one item per line, a
 namespace `path: value` lines (series left out). A File or FileSeries gives
-its (last) file's bytes; with --format json, its metadata. Timestamps are RFC
+its (last) file's bytes, to -o FILE or a pipe (not to a terminal); with
+--format json, its metadata. -o overwrites a file, through a symlink too,
+but creates none through a symlink that leads nowhere. Timestamps are RFC
 3339 with nanoseconds. NaN and infinities print as NaN, inf, -inf, and in
 JSON, whose numbers cannot hold them, as the strings \"NaN\", \"inf\", \"-inf\".")]
     Get(GetArgs),

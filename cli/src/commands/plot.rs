@@ -125,7 +125,8 @@ pub fn run(ctx: &Context, args: PlotArgs, out: &mut dyn Write) -> Result<(), Cli
         ImageFormat::Svg => chart::svg(&chart)?.into_bytes(),
         ImageFormat::Png => chart::png(&chart)?,
     };
-    std::fs::write(path, bytes)
+    crate::output::create(path)?
+        .write_all(&bytes)
         .map_err(|err| CliError::new(format!("cannot write {}: {err}", path.display())))?;
     let skipped: usize = chart.series.iter().map(Series::skipped).sum();
     let count = chart.series.len();
