@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   hippocamp show MNIST-3 params
   hippocamp get MNIST-3 train/loss --last
   hippocamp plot MNIST-3:train/loss MNIST-4:train/loss -o loss.svg
-  hippocamp export --all --format json -o exported/"
+  hippocamp export --all -o exported/"
 )]
 pub struct Cli {
     /// The store's directory [default: $HIPPOCAMP_HOME, else ./.hippocamp]
@@ -96,8 +96,9 @@ are downsampled per pixel column, keeping each column's minimum and maximum.")]
 
     /// Whole runs, lossless, as JSON, CSV or Parquet files in a directory.
     #[command(after_help = "Examples:
-  hippocamp export MNIST-3 --format json -o exported/
-  hippocamp export --all --format csv -o exported/")]
+  hippocamp export MNIST-3 -o exported/             # JSON, lossless; import reads it
+  hippocamp export --all --format csv -o exported/
+  hippocamp export --all --format parquet -o exported/")]
     Export(ExportArgs),
 
     /// Reads a JSON export back into the store as the same run.
@@ -259,8 +260,8 @@ pub struct ExportArgs {
     /// Export every run of the store
     #[arg(long)]
     pub all: bool,
-    /// Output format
-    #[arg(long, value_enum)]
+    /// Output format (JSON is the one `import` reads back)
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
     pub format: ExportFormat,
     /// The directory to write into (created if missing)
     #[arg(short, long, value_name = "DIR")]
