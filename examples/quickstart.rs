@@ -98,6 +98,6 @@ fn main() -> Result<(), hippocamp::Error> {
     println!();
     println!("See it from the terminal with the hippocamp command:");
     println!("  cargo run -p hippocamp-cli -- show {id}");
-    println!("  (or `hippocamp show {id}` after `cargo install --path cli`)");
+    println!("  (or `hippocamp show {id}` after `cargo install --locked --path cli`)");
     Ok(())
 }
