@@ -36,26 +36,34 @@ pub enum Command {
   hippocamp ls --project mnist --tag baseline --state finished
   hippocamp ls --columns params/lr,train/loss --sort train/loss --limit 5
   hippocamp ls --where 'params/lr > 0.001 and params/optimizer/name = \"adam\"' --format json
+  hippocamp ls --columns params/lr,eval/loss --precision 3
 
 --where expressions compare field paths with values: = != < <= > >=, joined
-with and / or / not and parentheses (nested at most 64 deep). Values are numbers, \"strings\", true or
-false. A series compares by its last value; a StringSet = \"x\" when it holds x
-(sys/tags = \"baseline\"); a Datetime with an RFC 3339 string. A run missing the
-field does not match, even under not. Paths with spaces go in `backticks`.
+with and / or / not and parentheses (nested at most 64 deep). Values are
+numbers, \"strings\", true or false. A series compares by its last value; a
+StringSet = \"x\" when it holds x (sys/tags = \"baseline\"); a Datetime with an
+RFC 3339 string. A run missing the field does not match, even under not.
+Paths with spaces go in `backticks`.
 
 --sort takes id, name, state, created, project or a field path; runs missing
 the field (or whose value is NaN) go last, with --desc too; --desc alone lists
-the newest first. --state takes running, finished, crashed or failed.")]
+the newest first. --state takes running, finished, crashed or failed.
+
+Floats in the table show 6 significant digits (--precision N, 1 to 17; 17 is
+exact); --format csv and json write them exactly.")]
     Ls(LsArgs),
 
     /// The tree of a run, or of a namespace in it.
     #[command(after_help = "Examples:
   hippocamp show MNIST-3
   hippocamp show MNIST-3 params/optimizer
+  hippocamp show MNIST-3 --precision 10
 
 The whole run includes sys/ (id, state, hostname, tags, …). Atoms show their
 value (strings quoted), series their count, last value and step (FloatSeries
-also min and max, NaN left out), files their name and size.")]
+also min and max, NaN left out), files their name and size. Floats show 6
+significant digits (--precision N, 1 to 17; 17 is exact); `get` prints them
+exactly.")]
     Show(ShowArgs),
 
     /// One field: an atom's value, a series' points, a file's bytes.
@@ -78,10 +86,12 @@ JSON, whose numbers cannot hold them, as the strings \"NaN\", \"inf\", \"-inf\".
     /// The fields where runs differ: params side by side, series by last value.
     #[command(after_help = "Examples:
   hippocamp diff MNIST-3 MNIST-4
-  hippocamp diff MNIST-3 MNIST-4 MNIST-5
+  hippocamp diff MNIST-3 MNIST-4 MNIST-5 --precision 3
 
 Fields equal in every run are left out; `-` marks a run without the field.
-Of sys/, only name, description and tags are compared.")]
+Of sys/, only name, description and tags are compared. Values are compared
+exactly; floats show 6 significant digits (--precision N), or as many more as
+it takes to tell apart two that differ.")]
     Diff(DiffArgs),
 
     /// Series as a line chart: in the terminal, or to an SVG or PNG file.
@@ -139,6 +149,26 @@ pub enum TableFormat {
     Csv,
 }
 
+/// How many significant digits a table or tree shows of a float.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PrecisionArg {
+    /// Significant digits of floats (1 to 17; 17 shows every float exactly)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::format::DEFAULT_PRECISION as u8,
+        value_parser = clap::value_parser!(u8).range(1..=crate::format::MAX_PRECISION as i64)
+    )]
+    pub precision: u8,
+}
+
+impl PrecisionArg {
+    /// The number of digits.
+    pub fn digits(self) -> usize {
+        usize::from(self.precision)
+    }
+}
+
 /// Options of `hippocamp ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
@@ -169,6 +199,9 @@ pub struct LsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: TableFormat,
+    // Floats in the table (CSV and JSON are exact).
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// Options of `hippocamp show`.
@@ -178,6 +211,9 @@ pub struct ShowArgs {
     pub run: String,
     /// A namespace or field in it (default: the whole run)
     pub path: Option<String>,
+    // Floats in the tree.
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// How `get` prints a series.
@@ -214,6 +250,9 @@ pub struct DiffArgs {
     /// Two or more run ids
     #[arg(required = true, num_args = 2..)]
     pub runs: Vec<String>,
+    // Floats in the table.
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// What the x axis of a plot shows.

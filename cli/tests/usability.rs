@@ -53,3 +53,158 @@ fn export_writes_json_without_format() {
     ok(other.path(), &["import", out.to_str().unwrap()]);
     assert!(ok(other.path(), &["ls"]).contains(&id));
 }
+
+// ---- numbers --------------------------------------------------------------
+
+/// Two runs whose floats have more digits than a person reads.
+fn noisy_runs(dir: &Path) -> (String, String) {
+    let a = run_with(dir, |run| {
+        run.at("params/lr").assign(0.1 + 0.2).unwrap();
+        run.at("eval/final_loss")
+            .assign(0.17884799999999998)
+            .unwrap();
+        run.at("params/tiny").assign(1.000001).unwrap();
+        run.at("train/loss").extend([0.9, 1.0 / 3.0]).unwrap();
+    });
+    let b = run_with(dir, |run| {
+        run.at("params/lr").assign(0.1).unwrap();
+        run.at("eval/final_loss")
+            .assign(0.17884799999999998)
+            .unwrap();
+        run.at("params/tiny").assign(1.000002).unwrap();
+        run.at("train/loss").extend([0.8, 2.0 / 3.0]).unwrap();
+    });
+    (a, b)
+}
+
+/// The last `n` of `cells`.
+fn tail(cells: Vec<&str>, n: usize) -> Vec<&str> {
+    cells[cells.len() - n..].to_vec()
+}
+
+/// The cells of the line of `out` that starts with `first`.
+fn row<'a>(out: &'a str, first: &str) -> Vec<&'a str> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(first))
+        .unwrap_or_else(|| panic!("no line {first:?} in\n{out}"));
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+#[test]
+fn tables_and_trees_show_short_floats_get_and_exports_exact_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b) = noisy_runs(d);
+    let columns = "--columns=eval/final_loss,params/lr,train/loss";
+
+    // ls: 6 significant digits by default, narrow columns.
+    let table = ok(d, &["ls", columns]);
+    assert_eq!(
+        tail(row(&table, &a), 3),
+        ["0.178848", "0.3", "0.333333"],
+        "{table}"
+    );
+    assert_eq!(
+        tail(row(&table, &b), 3),
+        ["0.178848", "0.1", "0.666667"],
+        "{table}"
+    );
+    let table = ok(d, &["ls", columns, "--precision", "2"]);
+    assert_eq!(tail(row(&table, &a), 3), ["0.18", "0.3", "0.33"], "{table}");
+    let table = ok(d, &["ls", columns, "--precision", "17"]);
+    assert_eq!(
+        tail(row(&table, &a), 3),
+        [
+            "0.17884799999999998",
+            "0.30000000000000004",
+            "0.3333333333333333"
+        ],
+        "{table}"
+    );
+    // ls CSV and JSON are exact.
+    let csv = ok(d, &["ls", columns, "--format", "csv"]);
+    assert!(
+        csv.contains(",0.17884799999999998,0.30000000000000004,0.3333333333333333\n"),
+        "{csv}"
+    );
+    let json = ok(d, &["ls", columns, "--format", "json"]);
+    assert!(
+        json.contains("\"params/lr\": 0.30000000000000004"),
+        "{json}"
+    );
+
+    // show: atoms and series summaries.
+    let tree = ok(d, &["show", &a]);
+    assert!(tree.contains("|--> final_loss: 0.178848\n"), "{tree}");
+    assert!(tree.contains("|--> lr: 0.3\n"), "{tree}");
+    assert!(
+        tree.contains(
+            "|--> loss: FloatSeries (2 points, last 0.333333 at step 1, min 0.333333, max 0.9)"
+        ),
+        "{tree}"
+    );
+    let tree = ok(d, &["show", &a, "params", "--precision", "3"]);
+    assert_eq!(tree, "|--> lr: 0.3\n|--> tiny: 1.0\n");
+
+    // get: exact.
+    assert_eq!(
+        ok(d, &["get", &a, "eval/final_loss"]),
+        "0.17884799999999998\n"
+    );
+    assert_eq!(
+        ok(d, &["get", &a, "params"]),
+        "lr: 0.30000000000000004\ntiny: 1.000001\n"
+    );
+    assert!(ok(d, &["get", &a, "train/loss"]).contains("\n1,0.3333333333333333,"));
+
+    // diff: equal values are left out; values equal to 6 digits but not
+    // exactly are shown with the digits that tell them apart.
+    let diff = ok(d, &["diff", &a, &b]);
+    assert!(!diff.contains("final_loss"), "{diff}");
+    assert_eq!(
+        row(&diff, "params/lr"),
+        ["params/lr", "0.3", "0.1"],
+        "{diff}"
+    );
+    assert_eq!(
+        row(&diff, "params/tiny"),
+        ["params/tiny", "1.000001", "1.000002"],
+        "{diff}"
+    );
+    assert_eq!(
+        row(&diff, "train/loss"),
+        ["train/loss (last)", "0.333333", "0.666667"],
+        "{diff}"
+    );
+    let diff = ok(d, &["diff", &a, &b, "--precision", "2"]);
+    assert_eq!(
+        row(&diff, "params/tiny"),
+        ["params/tiny", "1.000001", "1.000002"]
+    );
+    assert_eq!(
+        row(&diff, "train/loss"),
+        ["train/loss (last)", "0.33", "0.67"]
+    );
+
+    // The export: exact.
+    let exported = d.join("exported");
+    ok(d, &["export", &a, "-o", exported.to_str().unwrap()]);
+    let json = std::fs::read_to_string(exported.join(format!("{a}.json"))).unwrap();
+    assert!(json.contains("0.17884799999999998"), "{json}");
+}
+
+#[test]
+fn precision_takes_1_to_17() {
+    let dir = tempfile::tempdir().unwrap();
+    run_with(dir.path(), |run| run.at("x").assign(0.5).unwrap());
+    for bad in ["0", "18", "six"] {
+        let out = hippocamp(dir.path(), &["ls", "--precision", bad]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--precision"), "{stderr}");
+    }
+}

@@ -3,7 +3,8 @@
 //! Columns: id, name, state (`running`, `finished` or `crashed`, with
 //! ` (failed)` when `sys/failed` is set), creation time, tags, then the
 //! `--columns` fields (a series shows its last value; a run without the
-//! field shows `-`). Filters apply in the order `--project`, `--tag`,
+//! field shows `-`; floats to `--precision` significant digits in the
+//! table, exactly in CSV and JSON). Filters apply in the order `--project`, `--tag`,
 //! `--state`, `--where`; then `--sort` (`--desc` alone lists the newest
 //! first), then `--limit`. A run is opened (read-only) only when a field
 //! of it is needed, and closed before the next one is opened.
@@ -223,7 +224,7 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
                         format::cell(&row.info.tags.join(",")),
                     ];
                     cells.extend(values.iter().map(|v| match v {
-                        Some(v) => format::cell(&format::plain(v)),
+                        Some(v) => format::cell(&format::plain_shown(v, args.precision.digits())),
                         None => "-".to_owned(),
                     }));
                     cells
