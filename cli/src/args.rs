@@ -49,6 +49,9 @@ Paths with spaces go in `backticks`.
 the field (or whose value is NaN) go last, with --desc too; --desc alone lists
 the newest first. --state takes running, finished, crashed or failed.
 
+A path of --where, --columns or --sort that no run has is named in a warning
+on stderr, with the nearest paths that exist (learning_rate → params/learning_rate).
+
 Floats in the table show 6 significant digits (--precision N, 1 to 17; 17 is
 exact); --format csv and json write them exactly.")]
     Ls(LsArgs),

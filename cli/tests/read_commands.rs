@@ -321,7 +321,16 @@ fn ls_where() {
         ids(r#"sys/creation_time > "2001-01-01T00:00:00Z""#).len(),
         4
     );
-    assert_eq!(ids("no/such/field = 1"), Vec::<String>::new());
+    // A path no run has matches nothing, and a warning says so.
+    let output = hippocamp(
+        dir.path(),
+        &["ls", "--format", "csv", "--where", "no/such/field = 1"],
+    );
+    assert!(output.status.success());
+    assert_eq!(output.stdout.iter().filter(|b| **b == b'\n').count(), 1);
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("hippocamp: warning: --where: no run has `no/such/field` (nearest: "));
     snapshot!(
         "ls_where_table",
         ok(

@@ -208,3 +208,82 @@ fn precision_takes_1_to_17() {
         assert!(stderr.contains("--precision"), "{stderr}");
     }
 }
+
+// ---- paths no run has -----------------------------------------------------
+
+/// stdout and stderr of a command that succeeds.
+fn ok_with_stderr(dir: &Path, args: &[&str]) -> (String, String) {
+    let out = hippocamp(dir, args);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "hippocamp {args:?}: {stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+#[test]
+fn options_name_the_nearest_paths_of_a_path_no_run_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = run_with(d, |run| {
+        run.at("params/learning_rate").assign(0.1).unwrap();
+        run.at("params/batch").assign(64).unwrap();
+        run.at("train/loss").extend([0.5, 0.25]).unwrap();
+    });
+    let b = run_with(d, |run| {
+        run.at("params/learning_rate").assign(0.001).unwrap();
+    });
+
+    // The issue's case: an empty table, and a warning saying why.
+    let (table, warning) = ok_with_stderr(d, &["ls", "--where", "learning_rate > 0.01"]);
+    assert_eq!(table, "ID  NAME  STATE  CREATED  TAGS\n");
+    assert_eq!(
+        warning,
+        "hippocamp: warning: --where: no run has `learning_rate` \
+         (nearest: params/learning_rate, params, train)\n"
+    );
+    // A column and a sort key: the table is as it would be, and the
+    // warning names a namespace for the start of its name.
+    let (table, warning) = ok_with_stderr(d, &["ls", "--columns", "param", "--sort", "train/los"]);
+    assert!(table.contains(&a) && table.contains(&b), "{table}");
+    let lines: Vec<&str> = warning.lines().collect();
+    assert_eq!(lines.len(), 2, "{warning}");
+    assert!(
+        lines[0]
+            .starts_with("hippocamp: warning: --columns: no run has `param` (nearest: params, "),
+        "{warning}"
+    );
+    assert!(
+        lines[1].starts_with(
+            "hippocamp: warning: --sort: no run has `train/los` (nearest: train/loss, "
+        ),
+        "{warning}"
+    );
+    // JSON and CSV too: the warning is on stderr, the output unchanged.
+    let (json, warning) = ok_with_stderr(d, &["ls", "--columns", "lr", "--format", "json"]);
+    assert!(json.starts_with('['), "{json}");
+    assert!(warning.contains("--columns: no run has `lr`"), "{warning}");
+    // A path some run has: no warning, even where others lack it; nor
+    // for the built-in sort keys.
+    let (table, warning) = ok_with_stderr(
+        d,
+        &[
+            "ls",
+            "--where",
+            "train/loss < 1",
+            "--columns",
+            "params/batch",
+            "--sort",
+            "name",
+        ],
+    );
+    assert_eq!(warning, "");
+    assert!(table.contains(&a) && !table.contains(&b), "{table}");
+    // Runs left out by --project are not looked at.
+    let (_, warning) = ok_with_stderr(d, &["ls", "--project", "mnist", "--columns", "x/y"]);
+    assert!(
+        warning.starts_with("hippocamp: warning: --columns: none of the 2 runs --project, --tag and --state keep has `x/y`"),
+        "{warning}"
+    );
+    // The same path twice is one warning.
+    let (_, warning) = ok_with_stderr(d, &["ls", "--where", "zz = 1 or zz = 2", "--columns", "zz"]);
+    assert_eq!(warning.lines().count(), 2, "{warning}");
+}
