@@ -102,9 +102,19 @@ it takes to tell apart two that differ.")]
   hippocamp plot MNIST-3                        # every FloatSeries of the run
   hippocamp plot MNIST-3:train/loss MNIST-4:train/loss
   hippocamp plot MNIST-3:train/loss --x time -o loss.png
+  hippocamp plot train/loss --tag baseline      # that path of every run tagged so
+  hippocamp plot train/loss --where 'params/lr >= 0.001' --smooth 0.9 --log-y
+  hippocamp plot MNIST-5:train/loss --follow    # redraws while the run logs
 
-NaN and ±Inf points are not drawn (the line joins across them); long series
-are downsampled per pixel column, keeping each column's minimum and maximum.")]
+NaN and ±Inf points are not drawn (the line joins across them), nor points at
+or below 0 on a log axis; long series are downsampled per pixel column,
+keeping each column's minimum and maximum. In a terminal the chart fills the
+terminal's width and height. Each series has its own colour, and from the
+11th on (13th in a terminal) its own dash: at most 40 series. --smooth W draws
+each series as an exponential moving average of weight W (TensorBoard's
+smoothing) over its raw line, faint. If all points have one timestamp, --x
+time draws them by step. --follow redraws (the terminal chart in place, or
+the file) as points arrive, until every run plotted has ended.")]
     Plot(PlotArgs),
 
     /// Whole runs, lossless, as JSON, CSV or Parquet files in a directory.
@@ -271,12 +281,51 @@ pub enum XAxis {
 /// Options of `hippocamp plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// RUN (every FloatSeries of the run) or RUN:PATH
-    #[arg(required = true, num_args = 1.., value_name = "RUN[:PATH]")]
+    /// RUN (every FloatSeries of the run) or RUN:PATH; with --where, --tag
+    /// or --project: PATH, plotted for every run they select
+    #[arg(required = true, num_args = 1.., value_name = "RUN[:PATH]|PATH")]
     pub series: Vec<String>,
+    /// Plot PATH of every run for which this expression holds (as in `ls --where`)
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Plot PATH of every run with this tag (repeat for several: all must match)
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Plot PATH of every run of this project
+    #[arg(long)]
+    pub project: Option<String>,
     /// The x axis
     #[arg(long, value_enum, default_value_t)]
     pub x: XAxis,
+    /// Smooth each series by an exponential moving average of this weight
+    /// (0 to 1, e.g. 0.9), the raw line drawn faint
+    #[arg(long, value_name = "WEIGHT")]
+    pub smooth: Option<f64>,
+    /// A logarithmic y axis (points at or below 0 are not drawn)
+    #[arg(long)]
+    pub log_y: bool,
+    /// A logarithmic x axis (points at or below 0 are not drawn)
+    #[arg(long)]
+    pub log_x: bool,
+    /// Redraw as points arrive, until the runs end (or Ctrl-C)
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow, seconds between looks at the store
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        requires = "follow"
+    )]
+    pub interval: f64,
+    /// Significant digits of the axes' numbers (1 to 17)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::chart::AXIS_DIGITS as u8,
+        value_parser = clap::value_parser!(u8).range(1..=crate::format::MAX_PRECISION as i64)
+    )]
+    pub precision: u8,
     /// Write the chart to this .svg or .png file (default: draw in the terminal)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
