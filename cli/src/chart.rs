@@ -114,9 +114,9 @@ impl Chart {
     }
 
     /// The lines to draw, in drawing order: for each series its visible
-    /// points, or with smoothing its raw line (faint) and then its
-    /// smoothed one. Each is `(series index, faint, points)`.
-    fn lines(&self) -> Vec<(usize, bool, Vec<(f64, f64)>)> {
+    /// points, or with smoothing its raw line (faint), and after all the
+    /// faint ones the smoothed lines.
+    fn lines(&self) -> Vec<Line> {
         let mut faint = Vec::new();
         let mut strong = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
@@ -126,18 +126,33 @@ impl Chart {
                 .copied()
                 .filter(|p| self.visible(*p))
                 .collect();
+            let line = |faint, points| Line {
+                series: i,
+                faint,
+                points,
+            };
             match self.smoothing {
                 Some(weight) => {
                     let smoothed = ema(&visible, weight);
-                    faint.push((i, true, visible));
-                    strong.push((i, false, smoothed));
+                    faint.push(line(true, visible));
+                    strong.push(line(false, smoothed));
                 }
-                None => strong.push((i, false, visible)),
+                None => strong.push(line(false, visible)),
             }
         }
         faint.extend(strong);
         faint
     }
+}
+
+/// One line drawn for a series: its raw line drawn faint under the
+/// smoothed one, or the series itself.
+#[derive(Debug, PartialEq)]
+struct Line {
+    /// The index of its series.
+    series: usize,
+    faint: bool,
+    points: Vec<(f64, f64)>,
 }
 
 /// The most series one chart draws: every one has its own colour and
@@ -199,7 +214,7 @@ impl Dash {
         match self {
             Dash::Solid => true,
             Dash::Dashed => k % 6 < 4,
-            Dash::Dotted => k % 3 == 0,
+            Dash::Dotted => k.is_multiple_of(3),
             Dash::LongDashed => k % 12 < 9,
         }
     }
@@ -619,7 +634,12 @@ where
         .map_err(draw_error)?;
 
     let columns = cartesian.plotting_area().dim_in_pixel().0 as usize;
-    for (i, is_faint, points) in chart.lines() {
+    for Line {
+        series: i,
+        faint: is_faint,
+        points,
+    } in chart.lines()
+    {
         let points = downsample(&points, columns);
         let (colour, dash) = line_style(i);
         let style = if is_faint {
@@ -910,7 +930,12 @@ pub fn terminal(chart: &Chart, colour: bool, size: (usize, usize)) -> String {
     let mut canvas = Canvas::new(width, height);
     let several = chart.series.len() > 1;
     let mut ends: Vec<Option<(i64, i64)>> = vec![None; chart.series.len()];
-    for (i, is_faint, points) in chart.lines() {
+    for Line {
+        series: i,
+        faint: is_faint,
+        points,
+    } in chart.lines()
+    {
         if is_faint && !colour {
             continue;
         }
@@ -1352,12 +1377,12 @@ mod tests {
         };
         let lines = chart.lines();
         assert_eq!(lines.len(), 2);
-        assert_eq!((lines[0].0, lines[0].1), (0, true));
-        assert_eq!(lines[0].2, raw);
-        assert_eq!((lines[1].0, lines[1].1), (0, false));
-        assert_eq!(lines[1].2, ema(&raw, 0.9));
+        assert_eq!((lines[0].series, lines[0].faint), (0, true));
+        assert_eq!(lines[0].points, raw);
+        assert_eq!((lines[1].series, lines[1].faint), (0, false));
+        assert_eq!(lines[1].points, ema(&raw, 0.9));
         // The average settles near the middle of the zigzag.
-        let last = lines[1].2.last().unwrap().1;
+        let last = lines[1].points.last().unwrap().1;
         assert!((0.4..0.6).contains(&last), "{last}");
         // In colour the raw line is dim; without colour it is left out.
         let coloured = terminal(&chart, true, TERMINAL_SIZE);

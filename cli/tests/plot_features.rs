@@ -2,7 +2,6 @@
 //! styles past ten series, one-timestamp series, choosing runs with
 //! `--where`/`--tag`, smoothing, log axes and `--follow`.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -65,7 +64,7 @@ fn hex((r, g, b): (u8, u8, u8)) -> String {
 }
 
 /// The `<polyline …>` tags of an SVG stroked in `colour` at `width`.
-fn polylines<'a>(svg: &'a str, colour: (u8, u8, u8), width: u32) -> Vec<&'a str> {
+fn polylines(svg: &str, colour: (u8, u8, u8), width: u32) -> Vec<&str> {
     let stroke = format!("stroke=\"{}\"", hex(colour));
     let width = format!("stroke-width=\"{width}\"");
     svg.split("<polyline ")
@@ -480,4 +479,21 @@ fn follow_redraws_in_place_on_a_terminal() {
         last.lines().nth(1).unwrap().trim_start().starts_with("2 ┤"),
         "{last}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_image_is_not_created_through_a_dangling_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = run_with(dir.path(), &[], |run| {
+        run.at("loss").extend([1.0, 0.5]).unwrap()
+    });
+    let link = dir.path().join("chart.svg");
+    let nowhere = dir.path().join("elsewhere.svg");
+    std::os::unix::fs::symlink(&nowhere, &link).unwrap();
+    fails_with(
+        &hippocamp(dir.path(), &["plot", &id, "-o", link.to_str().unwrap()]),
+        "which does not exist (no file is created through a symlink",
+    );
+    assert!(!nowhere.exists());
 }
