@@ -1,9 +1,12 @@
-//! The main job: a small training-like loop that logs its parameters, a
-//! metric series per epoch, tags and a file into the embedded store
-//! (`./.hippocamp`, or `$HIPPOCAMP_HOME`), then opens the run again
-//! read-only, as another process would, and shows what is on disk.
+//! The main job: a small sweep of training-like runs — three learning
+//! rates and two optimizers — each logging its parameters, a metric series
+//! per epoch, tags and a file into the embedded store (`./.hippocamp`, or
+//! `$HIPPOCAMP_HOME`). Then it opens the best run again read-only, as
+//! another process would, and shows what is on disk.
 //!
 //! `cargo run --example quickstart`
+
+use std::io::Write;
 
 use hippocamp::{log, File, LogNamespace, Mode, Run};
 
@@ -33,29 +36,34 @@ struct EpochMetrics {
     acc: f64,
 }
 
-fn main() -> Result<(), hippocamp::Error> {
+/// The sweep: (learning rate, optimizer) of each run.
+const SWEEP: [(f64, &str); 3] = [(0.001, "sgd"), (0.005, "sgd"), (0.02, "adam")];
+
+/// Logs one run of the sweep and closes it; its id and final loss.
+fn train(learning_rate: f64, optimizer: &str) -> Result<(String, f64), hippocamp::Error> {
     let run = Run::builder()
         .project("mnist")
-        .name("baseline")
+        .name(format!("{optimizer}-lr{learning_rate}"))
         .tags(["cnn", "quickstart"])
         .start()?; // async mode, into the embedded store
 
     let params = Params {
         max_epochs: 5,
-        learning_rate: 0.005,
+        learning_rate,
         batch_size: 64,
         api_key: "secret".into(),
         optimizer: Optimizer {
-            name: "sgd".into(),
+            name: optimizer.into(),
             momentum: 0.9,
         },
     };
     log!(run, "params" => params)?;
 
-    // A pretend training loop: the loss falls, the accuracy rises.
+    // A pretend training loop: the loss falls, faster with a larger
+    // learning rate; the accuracy rises.
     let mut loss = 2.3;
     for epoch in 0..params.max_epochs {
-        loss *= 0.6;
+        loss *= 0.9 - 10.0 * learning_rate;
         let metrics = EpochMetrics {
             loss,
             acc: 1.0 - loss / 2.5,
@@ -77,27 +85,66 @@ fn main() -> Result<(), hippocamp::Error> {
 
     let id = run.id().to_owned();
     run.close()?; // flushes, marks the run finished
+    Ok((id, last_loss))
+}
+
+/// Runs the sweep, then reads the best run back; writes what it did to `out`.
+/// (Public: the README's test, `cli/tests/readme.rs`, runs it too.)
+pub fn quickstart(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
+    let mut runs = Vec::new();
+    for (learning_rate, optimizer) in SWEEP {
+        let (id, final_loss) = train(learning_rate, optimizer)?;
+        writeln!(
+            out,
+            "logged {id}: {optimizer}, learning rate {learning_rate}, final loss {final_loss:.4}"
+        )?;
+        runs.push((id, final_loss));
+    }
+    let (best, _) = runs
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or("the sweep is empty")?;
 
     // Read it back from disk, as another process (or the CLI) would.
-    let stored = Run::builder().run_id(&id).mode(Mode::ReadOnly).start()?;
+    let stored = Run::builder().run_id(best).mode(Mode::ReadOnly).start()?;
     let dir = std::env::var("HIPPOCAMP_HOME").unwrap_or_else(|_| "./.hippocamp".into());
-    println!(
-        "run {id} (project {}) is stored in {dir}:",
+    writeln!(out)?;
+    writeln!(
+        out,
+        "the best run, {best} (project {}), as stored in {dir}:",
         stored.project()
-    );
-    println!("{}", stored.structure()?);
+    )?;
+    writeln!(out, "{}", stored.structure()?)?;
     let back: Params = stored.at("params").fetch_as()?;
     let losses = stored.at("train/loss").fetch_values()?;
-    println!(
+    writeln!(
+        out,
         "read back: lr = {}, optimizer = {}, {} loss points, state = {}",
         back.learning_rate,
         back.optimizer.name,
         losses.len(),
         stored.at("sys/state").fetch()?
-    );
-    println!();
-    println!("See it from the terminal with the hippocamp command:");
-    println!("  cargo run -p hippocamp-cli -- show {id}");
-    println!("  (or `hippocamp show {id}` after `cargo install --path cli`)");
+    )?;
+    let (first, second) = (&runs[0].0, &runs[1].0);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Compare the runs from the terminal with the hippocamp command:"
+    )?;
+    writeln!(
+        out,
+        "  cargo run -p hippocamp-cli -- ls --columns params/learning_rate,train/loss"
+    )?;
+    writeln!(out, "  cargo run -p hippocamp-cli -- diff {first} {second}")?;
+    writeln!(
+        out,
+        "  cargo run -p hippocamp-cli -- plot {first}:train/loss {second}:train/loss"
+    )?;
+    writeln!(out, "and see the best one (or `hippocamp show {best}` after `cargo install --locked --path cli`):")?;
+    writeln!(out, "  cargo run -p hippocamp-cli -- show {best}")?;
     Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    quickstart(&mut std::io::stdout())
 }

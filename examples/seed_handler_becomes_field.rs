@@ -1,4 +1,4 @@
-//! Seed story 2: a handler at a path that holds nothing becomes a field.
+//! Story 2 of Neptune's "log to handlers" guide, in Rust: a handler at a path that holds nothing becomes a field.
 //!
 //! `cargo run --example seed_handler_becomes_field`
 

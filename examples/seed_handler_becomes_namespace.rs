@@ -1,5 +1,5 @@
-//! Seed story 3: a handler becomes a namespace once something is nested
-//! under it.
+//! Story 3 of Neptune's "log to handlers" guide, in Rust: a handler
+//! becomes a namespace once something is nested under it.
 //!
 //! `cargo run --example seed_handler_becomes_namespace`
 
@@ -11,8 +11,8 @@ fn main() -> Result<(), hippocamp::Error> {
     // handler_object = run["train"]
     let handler_object = run.at("train");
 
-    // handler_object["acc"] = 0.82 — the seed's resulting structure shows a
-    // FloatSeries, so the value is appended.
+    // handler_object["acc"] = 0.82 — the guide's resulting structure shows
+    // a FloatSeries, so the value is appended.
     handler_object.at("acc").append(0.82)?;
 
     assert_eq!(handler_object.field_type()?, Some(FieldType::Namespace));

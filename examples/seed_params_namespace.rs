@@ -1,4 +1,4 @@
-//! Seed story 1: "You can upload the value through an absolute path, or
+//! Story 1 of Neptune's "log to handlers" guide, in Rust: "You can upload the value through an absolute path, or
 //! with a namespace handler and a relative path".
 //!
 //! `cargo run --example seed_params_namespace`

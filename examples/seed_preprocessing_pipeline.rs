@@ -1,5 +1,6 @@
-//! Seed story 4: a handler gathers the metadata of one pipeline step under
-//! a `preprocessing` namespace, used as if it were a run.
+//! Story 4 of Neptune's "log to handlers" guide, in Rust: a handler
+//! gathers the metadata of one pipeline step under a `preprocessing`
+//! namespace, used as if it were a run.
 //!
 //! `cargo run --example seed_preprocessing_pipeline`
 

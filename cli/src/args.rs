@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   hippocamp show MNIST-3 params
   hippocamp get MNIST-3 train/loss --last
   hippocamp plot MNIST-3:train/loss MNIST-4:train/loss -o loss.svg
-  hippocamp export --all --format json -o exported/"
+  hippocamp export --all -o exported/"
 )]
 pub struct Cli {
     /// The store's directory [default: $HIPPOCAMP_HOME, else ./.hippocamp]
@@ -36,26 +36,37 @@ pub enum Command {
   hippocamp ls --project mnist --tag baseline --state finished
   hippocamp ls --columns params/lr,train/loss --sort train/loss --limit 5
   hippocamp ls --where 'params/lr > 0.001 and params/optimizer/name = \"adam\"' --format json
+  hippocamp ls --columns params/lr,eval/loss --precision 3
 
 --where expressions compare field paths with values: = != < <= > >=, joined
-with and / or / not and parentheses. Values are numbers, \"strings\", true or
-false. A series compares by its last value; a StringSet = \"x\" when it holds x
-(sys/tags = \"baseline\"); a Datetime with an RFC 3339 string. A run missing the
-field does not match, even under not. Paths with spaces go in `backticks`.
+with and / or / not and parentheses (nested at most 64 deep). Values are
+numbers, \"strings\", true or false. A series compares by its last value; a
+StringSet = \"x\" when it holds x (sys/tags = \"baseline\"); a Datetime with an
+RFC 3339 string. A run missing the field does not match, even under not.
+Paths with spaces go in `backticks`.
 
 --sort takes id, name, state, created, project or a field path; runs missing
 the field (or whose value is NaN) go last, with --desc too; --desc alone lists
-the newest first. --state takes running, finished, crashed or failed.")]
+the newest first. --state takes running, finished, crashed or failed.
+
+A path of --where, --columns or --sort that no run has is named in a warning
+on stderr, with the nearest paths that exist (learning_rate → params/learning_rate).
+
+Floats in the table show 6 significant digits (--precision N, 1 to 17; 17 is
+exact); --format csv and json write them exactly.")]
     Ls(LsArgs),
 
     /// The tree of a run, or of a namespace in it.
     #[command(after_help = "Examples:
   hippocamp show MNIST-3
   hippocamp show MNIST-3 params/optimizer
+  hippocamp show MNIST-3 --precision 10
 
 The whole run includes sys/ (id, state, hostname, tags, …). Atoms show their
 value (strings quoted), series their count, last value and step (FloatSeries
-also min and max, NaN left out), files their name and size.")]
+also min and max, NaN left out), files their name and size. Floats show 6
+significant digits (--precision N, 1 to 17; 17 is exact); `get` prints them
+exactly.")]
     Show(ShowArgs),
 
     /// One field: an atom's value, a series' points, a file's bytes.
@@ -68,7 +79,9 @@ also min and max, NaN left out), files their name and size.")]
 
 An atom prints plain (strings unquoted), a StringSet one item per line, a
 namespace `path: value` lines (series left out). A File or FileSeries gives
-its (last) file's bytes; with --format json, its metadata. Timestamps are RFC
+its (last) file's bytes, to -o FILE or a pipe (not to a terminal); with
+--format json, its metadata. -o overwrites a file, through a symlink too,
+but creates none through a symlink that leads nowhere. Timestamps are RFC
 3339 with nanoseconds. NaN and infinities print as NaN, inf, -inf, and in
 JSON, whose numbers cannot hold them, as the strings \"NaN\", \"inf\", \"-inf\".")]
     Get(GetArgs),
@@ -76,10 +89,12 @@ JSON, whose numbers cannot hold them, as the strings \"NaN\", \"inf\", \"-inf\".
     /// The fields where runs differ: params side by side, series by last value.
     #[command(after_help = "Examples:
   hippocamp diff MNIST-3 MNIST-4
-  hippocamp diff MNIST-3 MNIST-4 MNIST-5
+  hippocamp diff MNIST-3 MNIST-4 MNIST-5 --precision 3
 
 Fields equal in every run are left out; `-` marks a run without the field.
-Of sys/, only name, description and tags are compared.")]
+Of sys/, only name, description and tags are compared. Values are compared
+exactly; floats show 6 significant digits (--precision N), or as many more as
+it takes to tell apart two that differ.")]
     Diff(DiffArgs),
 
     /// Series as a line chart: in the terminal, or to an SVG or PNG file.
@@ -87,15 +102,26 @@ Of sys/, only name, description and tags are compared.")]
   hippocamp plot MNIST-3                        # every FloatSeries of the run
   hippocamp plot MNIST-3:train/loss MNIST-4:train/loss
   hippocamp plot MNIST-3:train/loss --x time -o loss.png
+  hippocamp plot train/loss --tag baseline      # that path of every run tagged so
+  hippocamp plot train/loss --where 'params/lr >= 0.001' --smooth 0.9 --log-y
+  hippocamp plot MNIST-5:train/loss --follow    # redraws while the run logs
 
-NaN and ±Inf points are not drawn (the line joins across them); long series
-are downsampled per pixel column, keeping each column's minimum and maximum.")]
+NaN and ±Inf points are not drawn (the line joins across them), nor points at
+or below 0 on a log axis; long series are downsampled per pixel column,
+keeping each column's minimum and maximum. In a terminal the chart fills the
+terminal's width and height. Each series has its own colour, and from the
+11th on (13th in a terminal) its own dash: at most 40 series. --smooth W draws
+each series as an exponential moving average of weight W (TensorBoard's
+smoothing) over its raw line, faint. If all points have one timestamp, --x
+time draws them by step. --follow redraws (the terminal chart in place, or
+the file) as points arrive, until every run plotted has ended.")]
     Plot(PlotArgs),
 
     /// Whole runs, lossless, as JSON, CSV or Parquet files in a directory.
     #[command(after_help = "Examples:
-  hippocamp export MNIST-3 --format json -o exported/
-  hippocamp export --all --format csv -o exported/")]
+  hippocamp export MNIST-3 -o exported/             # JSON, lossless; import reads it
+  hippocamp export --all --format csv -o exported/
+  hippocamp export --all --format parquet -o exported/")]
     Export(ExportArgs),
 
     /// Reads a JSON export back into the store as the same run.
@@ -148,6 +174,26 @@ pub enum TableFormat {
     Csv,
 }
 
+/// How many significant digits a table or tree shows of a float.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PrecisionArg {
+    /// Significant digits of floats (1 to 17; 17 shows every float exactly)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::format::DEFAULT_PRECISION as u8,
+        value_parser = clap::value_parser!(u8).range(1..=crate::format::MAX_PRECISION as i64)
+    )]
+    pub precision: u8,
+}
+
+impl PrecisionArg {
+    /// The number of digits.
+    pub fn digits(self) -> usize {
+        usize::from(self.precision)
+    }
+}
+
 /// Options of `hippocamp ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
@@ -178,6 +224,9 @@ pub struct LsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: TableFormat,
+    // Floats in the table (CSV and JSON are exact).
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// Options of `hippocamp show`.
@@ -187,6 +236,9 @@ pub struct ShowArgs {
     pub run: String,
     /// A namespace or field in it (default: the whole run)
     pub path: Option<String>,
+    // Floats in the tree.
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// How `get` prints a series.
@@ -223,6 +275,9 @@ pub struct DiffArgs {
     /// Two or more run ids
     #[arg(required = true, num_args = 2..)]
     pub runs: Vec<String>,
+    // Floats in the table.
+    #[command(flatten)]
+    pub precision: PrecisionArg,
 }
 
 /// What the x axis of a plot shows.
@@ -238,12 +293,51 @@ pub enum XAxis {
 /// Options of `hippocamp plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// RUN (every FloatSeries of the run) or RUN:PATH
-    #[arg(required = true, num_args = 1.., value_name = "RUN[:PATH]")]
+    /// RUN (every FloatSeries of the run) or RUN:PATH; with --where, --tag
+    /// or --project: PATH, plotted for every run they select
+    #[arg(required = true, num_args = 1.., value_name = "RUN[:PATH]|PATH")]
     pub series: Vec<String>,
+    /// Plot PATH of every run for which this expression holds (as in `ls --where`)
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Plot PATH of every run with this tag (repeat for several: all must match)
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Plot PATH of every run of this project
+    #[arg(long)]
+    pub project: Option<String>,
     /// The x axis
     #[arg(long, value_enum, default_value_t)]
     pub x: XAxis,
+    /// Smooth each series by an exponential moving average of this weight
+    /// (0 to 1, e.g. 0.9), the raw line drawn faint
+    #[arg(long, value_name = "WEIGHT")]
+    pub smooth: Option<f64>,
+    /// A logarithmic y axis (points at or below 0 are not drawn)
+    #[arg(long)]
+    pub log_y: bool,
+    /// A logarithmic x axis (points at or below 0 are not drawn)
+    #[arg(long)]
+    pub log_x: bool,
+    /// Redraw as points arrive, until the runs end (or Ctrl-C)
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow, seconds between looks at the store
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        requires = "follow"
+    )]
+    pub interval: f64,
+    /// Significant digits of the axes' numbers (1 to 17)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::chart::AXIS_DIGITS as u8,
+        value_parser = clap::value_parser!(u8).range(1..=crate::format::MAX_PRECISION as i64)
+    )]
+    pub precision: u8,
     /// Write the chart to this .svg or .png file (default: draw in the terminal)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -269,8 +363,8 @@ pub struct ExportArgs {
     /// Export every run of the store
     #[arg(long)]
     pub all: bool,
-    /// Output format
-    #[arg(long, value_enum)]
+    /// Output format (JSON is the one `import` reads back)
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
     pub format: ExportFormat,
     /// The directory to write into (created if missing)
     #[arg(short, long, value_name = "DIR")]

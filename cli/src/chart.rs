@@ -2,17 +2,25 @@
 //! terminal. `hippocamp plot` builds a [`Chart`] from a store's series and
 //! hands it to [`svg`], [`png()`] or [`terminal`].
 //!
-//! Points whose x or y is NaN or ±Inf are skipped: the line joins the
-//! points on either side of them. Long series are thinned by [`downsample`]
-//! to about two points per pixel column (or braille dot column), keeping
-//! each column's minimum and maximum, so no spike or dip disappears.
+//! Points whose x or y is NaN or ±Inf are skipped, and so are points at or
+//! below 0 on a log axis: the line joins the points on either side of
+//! them. Long series are thinned by [`downsample`] to about two points per
+//! pixel column (or braille dot column), keeping each column's minimum and
+//! maximum, so no spike or dip disappears. With [`Chart::smoothing`], each
+//! series is drawn smoothed ([`ema`]) over its raw line, drawn faint.
+//!
+//! Each series has its own look: a colour of [`PALETTE`] and, from the
+//! 11th series on, a dash style of [`DASHES`] ([`line_style`]), so no two of
+//! at most [`MAX_SERIES`] lines look alike.
 //!
 //! Text in PNG images is drawn with DejaVu Sans, embedded in the binary
 //! (`cli/assets/`), so charts look the same on every machine.
 
 use std::sync::Once;
 
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -34,23 +42,133 @@ impl Series {
     }
 }
 
-/// A line chart: its series and the names of its axes.
+/// A line chart: its series, the names of its axes and how it is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
-    /// The lines, in legend order; each gets the next colour of [`PALETTE`].
+    /// The lines, in legend order; each gets the next [`line_style`].
     pub series: Vec<Series>,
     /// The x axis' name, e.g. `step` or `time (s)`.
     pub x_label: String,
     /// The y axis' name, e.g. `train/loss`.
     pub y_label: String,
+    /// A logarithmic x axis (points with x ≤ 0 are not drawn).
+    pub log_x: bool,
+    /// A logarithmic y axis (points with y ≤ 0 are not drawn).
+    pub log_y: bool,
+    /// The weight of the exponential moving average each series is drawn
+    /// smoothed with (0 ≤ w < 1; see [`ema`]), its raw line faint; `None`
+    /// draws the raw lines only.
+    pub smoothing: Option<f64>,
+    /// Significant digits of the axes' numbers (see [`format_number_to`]).
+    pub digits: usize,
 }
+
+impl Chart {
+    /// A chart of linear axes, without smoothing, its numbers to
+    /// [`AXIS_DIGITS`] digits.
+    ///
+    /// ```
+    /// use hippocamp_cli::chart::{Chart, Series};
+    /// let chart = Chart::new(vec![Series { label: "A-1:loss".into(), points: vec![(0.0, 1.0)] }], "step", "loss");
+    /// assert!(!chart.log_y && chart.smoothing.is_none());
+    /// ```
+    pub fn new(
+        series: Vec<Series>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Chart {
+        Chart {
+            series,
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_x: false,
+            log_y: false,
+            smoothing: None,
+            digits: AXIS_DIGITS,
+        }
+    }
+
+    /// Whether a point is drawn: finite, and above 0 on a log axis.
+    pub fn visible(&self, (x, y): (f64, f64)) -> bool {
+        finite((x, y)) && (!self.log_x || x > 0.0) && (!self.log_y || y > 0.0)
+    }
+
+    /// How many points of `series` are not drawn (see [`Chart::visible`]).
+    pub fn not_drawn(&self, series: &Series) -> usize {
+        series.points.iter().filter(|p| !self.visible(**p)).count()
+    }
+
+    /// What the legend says of the points of `series` not drawn, e.g.
+    /// `  (2 NaN/Inf points not drawn)`; empty when all are drawn.
+    fn not_drawn_note(&self, series: &Series) -> String {
+        let what = if self.log_x || self.log_y {
+            "NaN/Inf or non-positive"
+        } else {
+            "NaN/Inf"
+        };
+        match self.not_drawn(series) {
+            0 => String::new(),
+            1 => format!("  (1 {what} point not drawn)"),
+            n => format!("  ({n} {what} points not drawn)"),
+        }
+    }
+
+    /// The lines to draw, in drawing order: for each series its visible
+    /// points, or with smoothing its raw line (faint), and after all the
+    /// faint ones the smoothed lines.
+    fn lines(&self) -> Vec<Line> {
+        let mut faint = Vec::new();
+        let mut strong = Vec::new();
+        for (i, s) in self.series.iter().enumerate() {
+            let visible: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| self.visible(*p))
+                .collect();
+            let line = |faint, points| Line {
+                series: i,
+                faint,
+                points,
+            };
+            match self.smoothing {
+                Some(weight) => {
+                    let smoothed = ema(&visible, weight);
+                    faint.push(line(true, visible));
+                    strong.push(line(false, smoothed));
+                }
+                None => strong.push(line(false, visible)),
+            }
+        }
+        faint.extend(strong);
+        faint
+    }
+}
+
+/// One line drawn for a series: its raw line drawn faint under the
+/// smoothed one, or the series itself.
+#[derive(Debug, PartialEq)]
+struct Line {
+    /// The index of its series.
+    series: usize,
+    faint: bool,
+    points: Vec<(f64, f64)>,
+}
+
+/// The most series one chart draws: every one has its own colour and
+/// dash.
+pub const MAX_SERIES: usize = PALETTE.len() * DASHES.len();
+
+/// Significant digits of the axes' numbers unless `--precision` says
+/// otherwise.
+pub const AXIS_DIGITS: usize = 4;
 
 /// The size of SVG and PNG charts, in pixels.
 pub const IMAGE_SIZE: (u32, u32) = (960, 600);
 
 /// The colours of the series in SVG and PNG charts (as RGB), in order;
-/// the 11th series takes the first colour again. None is dark, so they
-/// never look like the (black) text.
+/// the 11th series takes the first colour again, with the next dash of
+/// [`DASHES`]. None is dark, so they never look like the (black) text.
 pub const PALETTE: [(u8, u8, u8); 10] = [
     (31, 119, 180),
     (255, 127, 14),
@@ -64,8 +182,83 @@ pub const PALETTE: [(u8, u8, u8); 10] = [
     (23, 190, 207),
 ];
 
-/// The ANSI colour codes of series in a coloured terminal chart, in order.
-const ANSI: [u8; 6] = [34, 33, 32, 31, 35, 36];
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dash {
+    /// A continuous line.
+    Solid,
+    /// Short dashes.
+    Dashed,
+    /// Dots.
+    Dotted,
+    /// Long dashes.
+    LongDashed,
+}
+
+/// The dash styles, in the order series take them.
+pub const DASHES: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::LongDashed];
+
+impl Dash {
+    /// (dash, gap) in pixels of an image; `None` for a solid line.
+    fn pixels(self) -> Option<(i32, i32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((9, 6)),
+            Dash::Dotted => Some((2, 5)),
+            Dash::LongDashed => Some((22, 7)),
+        }
+    }
+
+    /// Whether the `k`-th braille dot along a terminal line is drawn.
+    fn dot_on(self, k: usize) -> bool {
+        match self {
+            Dash::Solid => true,
+            Dash::Dashed => k % 6 < 4,
+            Dash::Dotted => k.is_multiple_of(3),
+            Dash::LongDashed => k % 12 < 9,
+        }
+    }
+
+    /// The stroke a terminal legend shows for it.
+    fn sample(self) -> &'static str {
+        match self {
+            Dash::Solid => "⠒⠒",
+            Dash::Dashed => "⠒⠀⠒",
+            Dash::Dotted => "⠂⠂⠂",
+            Dash::LongDashed => "⠒⠒⠀⠒⠒",
+        }
+    }
+}
+
+/// The colour and dash of the `i`-th series of an image: the colours of
+/// [`PALETTE`] in turn, solid; then again, dashed; then dotted; then long
+/// dashed. No two of the first [`MAX_SERIES`] are alike.
+///
+/// ```
+/// use hippocamp_cli::chart::{line_style, Dash, PALETTE};
+/// assert_eq!(line_style(0), (PALETTE[0], Dash::Solid));
+/// assert_eq!(line_style(10), (PALETTE[0], Dash::Dashed));
+/// assert_eq!(line_style(23), (PALETTE[3], Dash::Dotted));
+/// ```
+pub fn line_style(i: usize) -> ((u8, u8, u8), Dash) {
+    (
+        PALETTE[i % PALETTE.len()],
+        DASHES[(i / PALETTE.len()) % DASHES.len()],
+    )
+}
+
+/// The ANSI colour codes of series in a coloured terminal chart, in order:
+/// six colours, then their bright variants.
+const ANSI: [u8; 12] = [34, 33, 32, 31, 35, 36, 94, 93, 92, 91, 95, 96];
+
+/// The colour (an ANSI code) and dash of the `i`-th series of a terminal
+/// chart: no two of the first 48 are alike.
+fn terminal_style(i: usize) -> (u8, Dash) {
+    (
+        ANSI[i % ANSI.len()],
+        DASHES[(i / ANSI.len()) % DASHES.len()],
+    )
+}
 
 /// The font family name under which the embedded font is registered.
 const FONT: &str = "sans-serif";
@@ -75,6 +268,38 @@ static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 fn finite((x, y): (f64, f64)) -> bool {
     x.is_finite() && y.is_finite()
+}
+
+/// A series smoothed by an exponential moving average of weight `weight`
+/// (0 ≤ w < 1; 0 leaves it as it is, 0.9 smooths much), bias-corrected so
+/// that it starts at the first value (as TensorBoard smooths): the i-th
+/// value is `m_i / (1 - w^(i+1))` with `m_i = w·m_(i-1) + (1 - w)·y_i`.
+/// Points whose y is not finite are left out and do not move the average.
+///
+/// ```
+/// use hippocamp_cli::chart::ema;
+/// let smoothed = ema(&[(0.0, 1.0), (1.0, 0.0), (2.0, f64::NAN), (3.0, 0.0)], 0.5);
+/// assert_eq!(smoothed, [(0.0, 1.0), (1.0, 1.0 / 3.0), (3.0, 1.0 / 7.0)]);
+/// assert_eq!(ema(&[(0.0, 2.0), (1.0, 4.0)], 0.0), [(0.0, 2.0), (1.0, 4.0)]);
+/// ```
+pub fn ema(points: &[(f64, f64)], weight: f64) -> Vec<(f64, f64)> {
+    let weight = if (0.0..1.0).contains(&weight) {
+        weight
+    } else {
+        0.0
+    };
+    let mut average = 0.0;
+    let mut debias = 1.0;
+    let mut out = Vec::with_capacity(points.len());
+    for &(x, y) in points {
+        if !y.is_finite() {
+            continue;
+        }
+        average = weight * average + (1.0 - weight) * y;
+        debias *= weight;
+        out.push((x, average / (1.0 - debias)));
+    }
+    out
 }
 
 /// Thins a series for drawing `columns` pixel columns wide, without losing
@@ -160,21 +385,38 @@ pub fn downsample(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
 /// assert_eq!(format_number(-0.000125), "-1.25e-4");
 /// ```
 pub fn format_number(v: f64) -> String {
+    format_number_to(v, AXIS_DIGITS)
+}
+
+/// A number as an axis shows it, with at most `digits` significant digits
+/// (at least 2 in scientific notation), in scientific notation below 0.001
+/// or from 10^(`digits` + 1).
+///
+/// ```
+/// use hippocamp_cli::chart::format_number_to;
+/// assert_eq!(format_number_to(0.123456, 4), "0.1235");
+/// assert_eq!(format_number_to(0.123456, 2), "0.12");
+/// assert_eq!(format_number_to(1234567.0, 6), "1234567");
+/// assert_eq!(format_number_to(12345678.0, 6), "1.2346e7");
+/// ```
+pub fn format_number_to(v: f64, digits: usize) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
+    let digits = digits.clamp(1, 17);
     let a = v.abs();
     if a == 0.0 {
         return "0".to_owned();
     }
-    let text = if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.2e}");
+    let upper = 10f64.powi(digits as i32 + 1);
+    let text = if !(1e-3..upper).contains(&a) {
+        let s = format!("{v:.*e}", digits.saturating_sub(2).max(1));
         match s.split_once('e') {
             Some((mantissa, exp)) => format!("{}e{exp}", trim_zeros(mantissa)),
             None => s,
         }
     } else {
-        let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+        let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
         trim_zeros(&format!("{v:.decimals$}")).to_owned()
     };
     if text == "-0" {
@@ -192,17 +434,21 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
-/// The finite points' x and y ranges, each widened when empty.
+/// The drawn points' x and y ranges, each widened when empty (see
+/// [`widen`] and [`widen_log`]).
 fn ranges(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     let mut x = (f64::INFINITY, f64::NEG_INFINITY);
     let mut y = x;
-    for p in chart.series.iter().flat_map(|s| &s.points) {
-        if finite(*p) {
-            x = (x.0.min(p.0), x.1.max(p.0));
-            y = (y.0.min(p.1), y.1.max(p.1));
+    for s in &chart.series {
+        for p in &s.points {
+            if chart.visible(*p) {
+                x = (x.0.min(p.0), x.1.max(p.0));
+                y = (y.0.min(p.1), y.1.max(p.1));
+            }
         }
     }
-    (widen(x), widen(y))
+    let axis = |log: bool, r| if log { widen_log(r) } else { widen(r) };
+    (axis(chart.log_x, x), axis(chart.log_y, y))
 }
 
 /// A finite range with some width: no points give 0..1, one value v ± 1
@@ -227,6 +473,32 @@ fn widen((lo, hi): (f64, f64)) -> (f64, f64) {
     }
 }
 
+/// A range of positive numbers for a log axis: no points give 1..10, one
+/// value v/2..2v; the ends stay positive and finite.
+fn widen_log((lo, hi): (f64, f64)) -> (f64, f64) {
+    if lo > hi {
+        return (1.0, 10.0);
+    }
+    let (lo, hi) = if lo == hi {
+        (lo / 2.0, hi * 2.0)
+    } else {
+        (lo, hi)
+    };
+    (lo.max(f64::MIN_POSITIVE), hi.min(f64::MAX))
+}
+
+/// `range` with `fraction` of its width added at each end (of its width in
+/// logarithms, on a log axis).
+fn padded((lo, hi): (f64, f64), fraction: f64, log: bool) -> (f64, f64) {
+    if log {
+        let factor = (hi / lo).powf(fraction);
+        widen_log((lo / factor, hi * factor))
+    } else {
+        let pad = (hi - lo) * fraction;
+        widen((lo - pad, hi + pad))
+    }
+}
+
 fn register_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
@@ -236,9 +508,14 @@ fn register_font() {
     });
 }
 
-fn colour(i: usize) -> RGBColor {
-    let (r, g, b) = PALETTE[i % PALETTE.len()];
+fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
     RGBColor(r, g, b)
+}
+
+/// A colour mixed with white, for a raw line under its smoothed one.
+fn faint((r, g, b): (u8, u8, u8)) -> RGBColor {
+    let mix = |c: u8| (u16::from(c) + 2 * 255).div_ceil(3) as u8;
+    RGBColor(mix(r), mix(g), mix(b))
 }
 
 fn draw_error(err: impl std::fmt::Display) -> CliError {
@@ -250,7 +527,6 @@ fn draw_error(err: impl std::fmt::Display) -> CliError {
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), CliError> {
     register_font();
     let label_font = (FONT, 14).into_font();
-    let desc_font = (FONT, 17).into_font();
     let legend_style = label_font.color(&BLACK);
     root.fill(&WHITE).map_err(draw_error)?;
 
@@ -267,46 +543,22 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
     let legend_width = (longest + 60).min(max_legend);
     let (plot_area, legend_area) = root.split_horizontally(width - legend_width);
 
-    let ((x0, x1), (y0, y1)) = ranges(chart);
-    let pad = (y1 - y0) / 20.0;
-    let (y0, y1) = widen((y0 - pad, y1 + pad));
-    let mut cartesian = ChartBuilder::on(&plot_area)
-        .margin(15)
-        .x_label_area_size(55)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(draw_error)?;
-    let fmt = |v: &f64| format_number(*v);
-    cartesian
-        .configure_mesh()
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
-        .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
-        .label_style(label_font.clone())
-        .axis_desc_style(desc_font)
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(draw_error)?;
-
-    let columns = cartesian.plotting_area().dim_in_pixel().0 as usize;
-    for (i, s) in chart.series.iter().enumerate() {
-        let points = downsample(&s.points, columns);
-        let style = colour(i).stroke_width(2);
-        if let [only] = points[..] {
-            cartesian
-                .draw_series(std::iter::once(Circle::new(only, 3, style.filled())))
-                .map_err(draw_error)?;
-        } else {
-            cartesian
-                .draw_series(LineSeries::new(points, style))
-                .map_err(draw_error)?;
-        }
+    let ((x0, x1), y) = ranges(chart);
+    let (y0, y1) = padded(y, 0.05, chart.log_y);
+    match (chart.log_x, chart.log_y) {
+        (false, false) => draw_plot(&plot_area, chart, x0..x1, y0..y1)?,
+        (true, false) => draw_plot(&plot_area, chart, (x0..x1).log_scale(), y0..y1)?,
+        (false, true) => draw_plot(&plot_area, chart, x0..x1, (y0..y1).log_scale())?,
+        (true, true) => draw_plot(
+            &plot_area,
+            chart,
+            (x0..x1).log_scale(),
+            (y0..y1).log_scale(),
+        )?,
     }
 
-    // The legend: a stroke of each series' colour and its label, as many
-    // as fit in the image's height.
+    // The legend: a stroke of each series' colour and dash and its label,
+    // as many as fit in the image's height.
     let top = 15 + 8;
     let step = 24;
     let (_, height) = legend_area.dim_in_pixel();
@@ -321,12 +573,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 .map_err(draw_error)?;
             break;
         }
-        legend_area
-            .draw(&PathElement::new(
-                vec![(8, y), (36, y)],
-                colour(i).stroke_width(3),
-            ))
-            .map_err(draw_error)?;
+        let (colour, dash) = line_style(i);
+        let stroke = rgb(colour).stroke_width(3);
+        let sample = vec![(8, y), (36, y)];
+        match dash.pixels() {
+            None => legend_area.draw(&PathElement::new(sample, stroke)),
+            Some((on, off)) => legend_area.draw(&DashedPathElement::new(sample, on, off, stroke)),
+        }
+        .map_err(draw_error)?;
         let style = legend_style.pos(Pos::new(HPos::Left, VPos::Center));
         let label = fit(&s.label, legend_width.saturating_sub(50), |t| {
             legend_area
@@ -339,6 +593,77 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
             .map_err(draw_error)?;
     }
     root.present().map_err(draw_error)
+}
+
+/// Draws the axes and the lines on `area`, in the coordinates `x` and `y`
+/// (linear or logarithmic).
+fn draw_plot<DB, X, Y>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    x: X,
+    y: Y,
+) -> Result<(), CliError>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let label_font = (FONT, 14).into_font();
+    let desc_font = (FONT, 17).into_font();
+    let mut cartesian = ChartBuilder::on(area)
+        .margin(15)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(draw_error)?;
+    let digits = chart.digits;
+    let fmt = |v: &f64| format_number_to(*v, digits);
+    cartesian
+        .configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .label_style(label_font)
+        .axis_desc_style(desc_font)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(draw_error)?;
+
+    let columns = cartesian.plotting_area().dim_in_pixel().0 as usize;
+    for Line {
+        series: i,
+        faint: is_faint,
+        points,
+    } in chart.lines()
+    {
+        let points = downsample(&points, columns);
+        let (colour, dash) = line_style(i);
+        let style = if is_faint {
+            faint(colour).stroke_width(1)
+        } else {
+            rgb(colour).stroke_width(2)
+        };
+        if let [only] = points[..] {
+            cartesian
+                .draw_series(std::iter::once(Circle::new(only, 3, style.filled())))
+                .map_err(draw_error)?;
+            continue;
+        }
+        match dash.pixels() {
+            Some((on, off)) if !is_faint => cartesian
+                .draw_series(DashedLineSeries::new(points, on, off, style))
+                .map(drop),
+            _ => cartesian
+                .draw_series(LineSeries::new(points, style))
+                .map(drop),
+        }
+        .map_err(draw_error)?;
+    }
+    Ok(())
 }
 
 /// `text`, cut short with `…` until `measure` finds it at most `width` wide.
@@ -389,16 +714,22 @@ pub fn png(chart: &Chart) -> Result<Vec<u8>, CliError> {
     Ok(out)
 }
 
-/// The size of terminal charts: columns of braille cells (each 2 dots
-/// wide) and rows (each 4 dots high), axis labels not included.
+/// The size of terminal charts drawn where the terminal's size is not
+/// known (stdout is a file or a pipe): columns of braille cells (each 2
+/// dots wide) and rows (each 4 dots high), axis labels not included.
 pub const TERMINAL_SIZE: (usize, usize) = (64, 16);
 
-/// A grid of braille cells, remembering which series drew last in each.
+/// The smallest canvas [`terminal_canvas`] gives, however small the
+/// terminal.
+pub const MIN_TERMINAL_SIZE: (usize, usize) = (20, 5);
+
+/// A grid of braille cells, remembering which series drew last in each
+/// (and whether faintly).
 struct Canvas {
     width: usize,
     height: usize,
     dots: Vec<u8>,
-    owner: Vec<Option<usize>>,
+    owner: Vec<Option<(usize, bool)>>,
 }
 
 impl Canvas {
@@ -412,7 +743,7 @@ impl Canvas {
     }
 
     /// Sets the dot at (x, y), counted in dots from the top left.
-    fn set(&mut self, x: i64, y: i64, series: usize) {
+    fn set(&mut self, x: i64, y: i64, owner: (usize, bool)) {
         if x < 0 || y < 0 || x >= 2 * self.width as i64 || y >= 4 * self.height as i64 {
             return;
         }
@@ -420,19 +751,30 @@ impl Canvas {
         const BITS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
         let cell = (y / 4) * self.width + x / 2;
         self.dots[cell] |= BITS[x % 2][y % 4];
-        self.owner[cell] = Some(series);
+        self.owner[cell] = Some(owner);
     }
 
-    /// Draws a straight line of dots (Bresenham's).
-    fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), series: usize) {
+    /// Draws a straight line of dots (Bresenham's), the `k`-th dot along
+    /// the series only where `dash` has one (`k` goes on from line to line).
+    fn line(
+        &mut self,
+        (x0, y0): (i64, i64),
+        (x1, y1): (i64, i64),
+        owner: (usize, bool),
+        dash: Dash,
+        k: &mut usize,
+    ) {
         let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
         let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
         let (mut x, mut y, mut err) = (x0, y0, dx + dy);
         loop {
-            self.set(x, y, series);
             if x == x1 && y == y1 {
                 break;
             }
+            if dash.dot_on(*k) {
+                self.set(x, y, owner);
+            }
+            *k += 1;
             let e2 = 2 * err;
             if e2 >= dy {
                 err += dy;
@@ -443,32 +785,140 @@ impl Canvas {
                 y += sy;
             }
         }
+        // The end point is the next line's start: drawn once, here.
+        if dash.dot_on(*k) {
+            self.set(x, y, owner);
+        }
     }
+}
+
+/// The y axis' labels of a terminal chart `height` rows high: the maximum
+/// (top row), the value at the middle row, the minimum (bottom row), as
+/// (row, text).
+fn y_ticks(chart: &Chart, (y0, y1): (f64, f64), height: usize) -> Vec<(usize, String)> {
+    let dots_y = 4 * height;
+    let mid_row = height / 2;
+    let mid = y1 - (4.0 * mid_row as f64 + 1.5) / (dots_y - 1) as f64 * (y1 - y0);
+    let shown = |v: f64| format_number_to(untransform(v, chart.log_y), chart.digits);
+    let mut ticks = vec![(0, shown(y1))];
+    if mid_row != 0 && mid_row + 1 < height {
+        ticks.push((mid_row, shown(mid)));
+    }
+    ticks.push((height - 1, shown(y0)));
+    ticks
+}
+
+/// A value on a terminal axis: its logarithm on a log axis.
+fn transform(v: f64, log: bool) -> f64 {
+    if log {
+        v.log10()
+    } else {
+        v
+    }
+}
+
+fn untransform(v: f64, log: bool) -> f64 {
+    if log {
+        10f64.powf(v)
+    } else {
+        v
+    }
+}
+
+/// The chart's ranges in a terminal's coordinates (logarithms on a log
+/// axis).
+fn terminal_ranges(chart: &Chart) -> ((f64, f64), (f64, f64)) {
+    let ((x0, x1), (y0, y1)) = ranges(chart);
+    let t = |(lo, hi): (f64, f64), log: bool| (transform(lo, log), transform(hi, log));
+    (t((x0, x1), chart.log_x), t((y0, y1), chart.log_y))
+}
+
+/// The canvas (in braille cells) a terminal chart gets in a terminal
+/// `columns` wide and `rows` high: all of it but the axes' labels, the
+/// legend and a line for the prompt; at least [`MIN_TERMINAL_SIZE`].
+///
+/// ```
+/// use hippocamp_cli::chart::{terminal, terminal_canvas, Chart, Series};
+/// let chart = Chart::new(vec![Series { label: "A-1:loss".into(), points: vec![(0.0, 1.0), (9.0, 0.5)] }], "step", "loss");
+/// let canvas = terminal_canvas(&chart, 100, 30);
+/// let text = terminal(&chart, false, canvas);
+/// assert!(text.lines().count() < 30);
+/// assert!(text.lines().all(|l| l.chars().count() <= 100));
+/// assert!(text.lines().any(|l| l.chars().count() >= 95));
+/// ```
+pub fn terminal_canvas(chart: &Chart, columns: usize, rows: usize) -> (usize, usize) {
+    // The y label, the x axis, its numbers and name, the legend, a prompt.
+    let around = 1 + 3 + chart.series.len() + 1;
+    let height = rows.saturating_sub(around).max(MIN_TERMINAL_SIZE.1);
+    let (_, y) = terminal_ranges(chart);
+    let label_width = y_ticks(chart, y, height)
+        .iter()
+        .map(|(_, t)| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = columns
+        .saturating_sub(label_width + 2)
+        .max(MIN_TERMINAL_SIZE.0);
+    (width, height)
+}
+
+/// The cell nearest to `cell` that no mark takes: `cell` itself, else the
+/// closest by rows, then columns, within the canvas.
+fn free_cell(
+    cell: (usize, usize),
+    taken: &[(usize, usize)],
+    (width, height): (usize, usize),
+) -> (usize, usize) {
+    let (row, col) = (cell.0 as i64, cell.1 as i64);
+    for distance in 0..(width.max(height) as i64) {
+        let mut ring: Vec<(i64, i64)> = Vec::new();
+        for dr in -distance..=distance {
+            for dc in -distance..=distance {
+                if dr.abs().max(dc.abs()) == distance {
+                    ring.push((dr, dc));
+                }
+            }
+        }
+        // Up or down first (a mark stays at its point's x), then sideways.
+        ring.sort_by_key(|(dr, dc)| (dc.abs(), dr.abs(), *dr));
+        for (dr, dc) in ring {
+            let (r, c) = (row + dr, col + dc);
+            if r < 0 || c < 0 || r >= height as i64 || c >= width as i64 {
+                continue;
+            }
+            let candidate = (r as usize, c as usize);
+            if !taken.contains(&candidate) {
+                return candidate;
+            }
+        }
+    }
+    cell
 }
 
 /// The chart drawn with braille characters for a terminal, legend below.
 ///
-/// [`TERMINAL_SIZE`] cells large plus the axes' labels. With `colour`,
-/// each cell takes the ANSI colour of the last series drawn in it. With
-/// more than one series, each is also marked by its number (`1`, `2`, …,
-/// as in the legend) at its last point.
+/// The canvas is `size` braille cells (columns, rows) large, plus the
+/// axes' labels: [`TERMINAL_SIZE`] where the terminal's size is unknown,
+/// or what [`terminal_canvas`] gives for it. With `colour`, each cell
+/// takes the ANSI colour of the last series drawn in it, and a smoothed
+/// series' raw line is drawn dim (without colour, it is not drawn). Series
+/// differ by colour and, from the 13th on, by dash. With more than one
+/// series, each is also marked by its number (`1`, `2`, …, as in the
+/// legend) at its last point, or in the nearest cell no other mark takes.
 ///
 /// ```
-/// use hippocamp_cli::chart::{terminal, Chart, Series};
-/// let chart = Chart {
-///     series: vec![Series { label: "RUN-1:loss".into(), points: vec![(0.0, 1.0), (9.0, 0.1)] }],
-///     x_label: "step".into(),
-///     y_label: "loss".into(),
-/// };
-/// let text = terminal(&chart, false);
+/// use hippocamp_cli::chart::{terminal, Chart, Series, TERMINAL_SIZE};
+/// let chart = Chart::new(vec![Series { label: "RUN-1:loss".into(), points: vec![(0.0, 1.0), (9.0, 0.1)] }], "step", "loss");
+/// let text = terminal(&chart, false, TERMINAL_SIZE);
 /// assert!(text.contains("RUN-1:loss"));
 /// assert!(text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)));
 /// ```
-pub fn terminal(chart: &Chart, colour: bool) -> String {
-    let (width, height) = TERMINAL_SIZE;
-    let ((x0, x1), (y0, y1)) = ranges(chart);
+pub fn terminal(chart: &Chart, colour: bool, size: (usize, usize)) -> String {
+    let (width, height) = (size.0.max(1), size.1.max(2));
+    let ((x0, x1), (y0, y1)) = terminal_ranges(chart);
     let (dots_x, dots_y) = (2 * width, 4 * height);
     let to_dot = |(x, y): (f64, f64)| -> (i64, i64) {
+        let (x, y) = (transform(x, chart.log_x), transform(y, chart.log_y));
         let dx = (x - x0) / (x1 - x0) * (dots_x - 1) as f64;
         let dy = (y1 - y) / (y1 - y0) * (dots_y - 1) as f64;
         // Far-off dots (from a range too wide for an f64) are kept just
@@ -479,41 +929,56 @@ pub fn terminal(chart: &Chart, colour: bool) -> String {
 
     let mut canvas = Canvas::new(width, height);
     let several = chart.series.len() > 1;
-    let mut marks: Vec<(usize, char)> = Vec::new();
-    for (i, s) in chart.series.iter().enumerate() {
-        let points = downsample(&s.points, dots_x);
+    let mut ends: Vec<Option<(i64, i64)>> = vec![None; chart.series.len()];
+    for Line {
+        series: i,
+        faint: is_faint,
+        points,
+    } in chart.lines()
+    {
+        if is_faint && !colour {
+            continue;
+        }
+        let (_, dash) = terminal_style(i);
+        let dash = if is_faint { Dash::Solid } else { dash };
+        let points = downsample(&points, dots_x);
         let mut previous = None;
+        let mut k = 0;
         for p in &points {
             let dot = to_dot(*p);
             match previous {
-                Some(from) => canvas.line(from, dot, i),
-                None => canvas.set(dot.0, dot.1, i),
+                Some(from) => canvas.line(from, dot, (i, is_faint), dash, &mut k),
+                None => canvas.set(dot.0, dot.1, (i, is_faint)),
             }
             previous = Some(dot);
         }
-        if let (true, Some((x, y))) = (several, previous) {
-            let cell = (y.clamp(0, dots_y as i64 - 1) as usize / 4) * width
-                + x.clamp(0, dots_x as i64 - 1) as usize / 2;
-            marks.push((cell, series_mark(i)));
+        if !is_faint {
+            ends[i] = previous;
+        }
+    }
+    // The marks, each in a cell of its own.
+    let mut marks: Vec<((usize, usize), usize)> = Vec::new();
+    if several {
+        for (i, end) in ends.iter().enumerate() {
+            let Some((x, y)) = end else { continue };
+            let cell = (
+                y.clamp(&0, &(dots_y as i64 - 1)).unsigned_abs() as usize / 4,
+                x.clamp(&0, &(dots_x as i64 - 1)).unsigned_abs() as usize / 2,
+            );
+            let taken: Vec<(usize, usize)> = marks.iter().map(|(c, _)| *c).collect();
+            marks.push((free_cell(cell, &taken, (width, height)), i));
         }
     }
 
-    let paint = |text: &str, series: Option<usize>| -> String {
-        match (colour, series) {
-            (true, Some(i)) => format!("\x1b[{}m{text}\x1b[0m", ANSI[i % ANSI.len()]),
+    let paint = |text: &str, owner: Option<(usize, bool)>| -> String {
+        match (colour, owner) {
+            (true, Some((i, true))) => format!("\x1b[2;{}m{text}\x1b[0m", terminal_style(i).0),
+            (true, Some((i, false))) => format!("\x1b[{}m{text}\x1b[0m", terminal_style(i).0),
             _ => text.to_owned(),
         }
     };
 
-    // The y axis: the top row shows the maximum, the bottom one the
-    // minimum, the middle one the value at its centre.
-    let mid_row = height / 2;
-    let mid_value = y1 - (4.0 * mid_row as f64 + 1.5) / (dots_y - 1) as f64 * (y1 - y0);
-    let ticks = [
-        (0, format_number(y1)),
-        (mid_row, format_number(mid_value)),
-        (height - 1, format_number(y0)),
-    ];
+    let ticks = y_ticks(chart, (y0, y1), height);
     let label_width = ticks
         .iter()
         .map(|(_, t)| t.chars().count())
@@ -530,11 +995,11 @@ pub fn terminal(chart: &Chart, colour: bool) -> String {
             None => out.push_str(&format!("{:label_width$} │", "")),
         }
         for col in 0..width {
-            let cell = row * width + col;
-            if let Some((_, mark)) = marks.iter().rev().find(|(c, _)| *c == cell) {
-                out.push_str(&paint(&mark.to_string(), canvas.owner[cell]));
+            if let Some((_, i)) = marks.iter().find(|(c, _)| *c == (row, col)) {
+                out.push_str(&paint(&series_mark(*i).to_string(), Some((*i, false))));
                 continue;
             }
+            let cell = row * width + col;
             let bits = canvas.dots[cell];
             let ch = char::from_u32(0x2800 + bits as u32).unwrap_or(' ');
             if bits == 0 {
@@ -543,10 +1008,14 @@ pub fn terminal(chart: &Chart, colour: bool) -> String {
                 out.push_str(&paint(&ch.to_string(), canvas.owner[cell]));
             }
         }
+        // No trailing spaces: a narrower terminal would wrap them.
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
         out.push('\n');
     }
     out.push_str(&format!("{:label_width$} └{}\n", "", "─".repeat(width)));
-    let (left, right) = (format_number(x0), format_number(x1));
+    let shown_x = |v: f64| format_number_to(untransform(v, chart.log_x), chart.digits);
+    let (left, right) = (shown_x(x0), shown_x(x1));
     let gap = width
         .saturating_sub(left.chars().count() + right.chars().count())
         .max(1);
@@ -556,27 +1025,30 @@ pub fn terminal(chart: &Chart, colour: bool) -> String {
     out.push_str(&format!("{:x_label_pad$}{}\n", "", chart.x_label));
 
     for (i, s) in chart.series.iter().enumerate() {
+        let (_, dash) = terminal_style(i);
         let marker = if several {
-            format!("{} ⠒⠒", series_mark(i))
+            format!("{} {}", series_mark(i), dash.sample())
         } else {
-            "⠒⠒".to_owned()
+            dash.sample().to_owned()
         };
-        out.push_str(&format!("  {} {}", paint(&marker, Some(i)), s.label));
-        match s.skipped() {
-            0 => {}
-            1 => out.push_str("  (1 NaN/Inf point not drawn)"),
-            n => out.push_str(&format!("  ({n} NaN/Inf points not drawn)")),
-        }
+        out.push_str(&format!(
+            "  {} {}",
+            paint(&marker, Some((i, false))),
+            s.label
+        ));
+        out.push_str(&chart.not_drawn_note(s));
         out.push('\n');
     }
     out
 }
 
-/// The mark of the i-th series in a terminal chart: 1–9, then a–z, then *.
+/// The mark of the i-th series in a terminal chart: 1–9, then a–z, then
+/// A–Z, then *.
 fn series_mark(i: usize) -> char {
     match i {
         0..=8 => char::from(b'1' + i as u8),
         9..=34 => char::from(b'a' + (i - 9) as u8),
+        35..=60 => char::from(b'A' + (i - 35) as u8),
         _ => '*',
     }
 }
@@ -720,12 +1192,13 @@ mod tests {
             }],
             x_label: "step".into(),
             y_label: "x".into(),
+            ..Chart::new(Vec::new(), "", "")
         };
         let thin = downsample(&chart.series[0].points, 1);
         assert_eq!(thin, [(-1e308, -1e308), (1e308, 1e308)]);
         assert!(svg(&chart).is_ok());
         assert!(png(&chart).is_ok());
-        assert!(terminal(&chart, true).contains("R:x"));
+        assert!(terminal(&chart, true, TERMINAL_SIZE).contains("R:x"));
         let tiny = Chart {
             series: vec![Series {
                 label: "R:y".into(),
@@ -766,11 +1239,7 @@ mod tests {
                 points: vec![(0.0, i as f64), (1.0, 0.0)],
             })
             .collect();
-        let chart = Chart {
-            series,
-            x_label: "step".into(),
-            y_label: "x".into(),
-        };
+        let chart = Chart::new(series, "step", "x");
         let svg = svg(&chart).unwrap();
         assert!(svg.contains("R-0:x\n</text>"));
         assert!(svg.contains("and 17 more"), "{svg}");
@@ -811,15 +1280,198 @@ mod tests {
             ],
             x_label: "step".into(),
             y_label: "loss".into(),
+            ..Chart::new(Vec::new(), "", "")
         };
-        let text = terminal(&chart, false);
+        let text = terminal(&chart, false, TERMINAL_SIZE);
         assert!(text.contains("1 ⠒⠒ A-1:loss\n"), "{text}");
         assert!(
             text.contains("2 ⠒⠒ A-2:loss  (1 NaN/Inf point not drawn)\n"),
             "{text}"
         );
         assert!(!text.contains('\x1b'));
-        let coloured = terminal(&chart, true);
+        let coloured = terminal(&chart, true, TERMINAL_SIZE);
         assert!(coloured.contains("\x1b[34m") && coloured.contains("\x1b[33m"));
+    }
+
+    fn series(label: &str, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            label: label.into(),
+            points,
+        }
+    }
+
+    /// The cells of a terminal chart's canvas rows (between the y label
+    /// line and the x axis), after the axis.
+    fn canvas_rows(text: &str) -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .take_while(|l| !l.contains('└'))
+            .map(|l| l.split_once(['┤', '│']).unwrap().1.to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn end_marks_never_hide_each_other() {
+        // Five series ending at the same point, two more at another.
+        let mut all: Vec<Series> = (0..5)
+            .map(|i| series(&format!("R-{i}:x"), vec![(0.0, i as f64), (10.0, 5.0)]))
+            .collect();
+        all.push(series("S-1:x", vec![(0.0, 0.0), (5.0, 0.0)]));
+        all.push(series("S-2:x", vec![(1.0, 0.0), (5.0, 0.0)]));
+        let chart = Chart::new(all, "step", "x");
+        let text = terminal(&chart, false, TERMINAL_SIZE);
+        let rows = canvas_rows(&text);
+        for mark in ['1', '2', '3', '4', '5', '6', '7'] {
+            let count: usize = rows.iter().map(|r| r.matches(mark).count()).sum();
+            assert_eq!(count, 1, "mark {mark} in\n{text}");
+        }
+        // The marks of the five stay at the right edge, stacked.
+        for mark in ['1', '2', '3', '4', '5'] {
+            let row = rows.iter().find(|r| r.contains(mark)).unwrap();
+            assert!(
+                row.chars().count() >= TERMINAL_SIZE.0 - 1,
+                "{mark}: {row:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_two_series_look_alike() {
+        let mut styles: Vec<((u8, u8, u8), Dash)> = (0..MAX_SERIES).map(line_style).collect();
+        styles.sort_by_key(|(c, d)| (*c, *d as u8));
+        styles.dedup();
+        assert_eq!(styles.len(), MAX_SERIES);
+        let mut terminal: Vec<(u8, Dash)> = (0..MAX_SERIES).map(terminal_style).collect();
+        terminal.sort_by_key(|(c, d)| (*c, *d as u8));
+        terminal.dedup();
+        assert_eq!(terminal.len(), MAX_SERIES);
+        // Every series up to the limit has its own mark.
+        let marks: std::collections::BTreeSet<char> = (0..MAX_SERIES).map(series_mark).collect();
+        assert_eq!(marks.len(), MAX_SERIES);
+        // A dashed line has gaps, a solid one none.
+        assert!((0..50).all(|k| Dash::Solid.dot_on(k)));
+        for dash in [Dash::Dashed, Dash::Dotted, Dash::LongDashed] {
+            assert!((0..50).any(|k| !dash.dot_on(k)) && (0..50).any(|k| dash.dot_on(k)));
+        }
+    }
+
+    #[test]
+    fn the_13th_terminal_series_is_dashed() {
+        let all: Vec<Series> = (0..13)
+            .map(|i| series(&format!("R-{i}:x"), vec![(0.0, 0.0), (10.0, i as f64)]))
+            .collect();
+        let text = terminal(&Chart::new(all, "step", "x"), true, TERMINAL_SIZE);
+        // The first and the 13th share a colour; the legend tells them apart.
+        assert!(text.contains("\x1b[34m1 ⠒⠒\x1b[0m R-0:x"), "{text}");
+        assert!(text.contains("\x1b[34md ⠒⠀⠒\x1b[0m R-12:x"), "{text}");
+    }
+
+    #[test]
+    fn smoothing_draws_the_average_over_the_faint_raw_line() {
+        let raw: Vec<(f64, f64)> = (0..40)
+            .map(|i| (i as f64, if i % 2 == 0 { 1.0 } else { 0.0 }))
+            .collect();
+        let chart = Chart {
+            smoothing: Some(0.9),
+            ..Chart::new(vec![series("R:x", raw.clone())], "step", "x")
+        };
+        let lines = chart.lines();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].series, lines[0].faint), (0, true));
+        assert_eq!(lines[0].points, raw);
+        assert_eq!((lines[1].series, lines[1].faint), (0, false));
+        assert_eq!(lines[1].points, ema(&raw, 0.9));
+        // The average settles near the middle of the zigzag.
+        let last = lines[1].points.last().unwrap().1;
+        assert!((0.4..0.6).contains(&last), "{last}");
+        // In colour the raw line is dim; without colour it is left out.
+        let coloured = terminal(&chart, true, TERMINAL_SIZE);
+        assert!(coloured.contains("\x1b[2;34m"), "{coloured}");
+        let plain = terminal(&chart, false, TERMINAL_SIZE);
+        let drawn: usize = canvas_rows(&plain)
+            .iter()
+            .map(|r| r.chars().filter(|c| *c != ' ').count())
+            .sum();
+        let raw_only = terminal(
+            &Chart::new(chart.series.clone(), "step", "x"),
+            false,
+            TERMINAL_SIZE,
+        );
+        let drawn_raw: usize = canvas_rows(&raw_only)
+            .iter()
+            .map(|r| r.chars().filter(|c| *c != ' ').count())
+            .sum();
+        assert!(
+            drawn < drawn_raw / 2,
+            "smoothed {drawn} cells, raw {drawn_raw}"
+        );
+        assert!(svg(&chart).is_ok() && png(&chart).is_ok());
+    }
+
+    #[test]
+    fn a_log_axis_leaves_out_what_it_cannot_show() {
+        let chart = Chart {
+            log_y: true,
+            ..Chart::new(
+                vec![series(
+                    "R:x",
+                    vec![(0.0, 1000.0), (1.0, 0.0), (2.0, -1.0), (3.0, 0.001)],
+                )],
+                "step",
+                "x",
+            )
+        };
+        assert_eq!(chart.not_drawn(&chart.series[0]), 2);
+        let text = terminal(&chart, false, TERMINAL_SIZE);
+        assert!(
+            text.contains("(2 NaN/Inf or non-positive points not drawn)"),
+            "{text}"
+        );
+        // The axis runs from 0.001 to 1000, its middle near 1.
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(rows[1].trim_start().starts_with("1000 ┤"), "{text}");
+        assert!(rows[16].trim_start().starts_with("0.001 ┤"), "{text}");
+        let middle: f64 = rows[9].split('┤').next().unwrap().trim().parse().unwrap();
+        assert!((0.5..2.0).contains(&middle), "{text}");
+        let svg = svg(&chart).unwrap();
+        for decade in ["0.001", "0.01", "0.1", "1", "10", "100", "1000"] {
+            assert!(
+                svg.contains(&format!(">\n{decade}\n</text>")),
+                "no tick {decade}"
+            );
+        }
+        assert!(png(&Chart {
+            log_x: true,
+            ..chart
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn the_canvas_fills_the_terminal() {
+        let chart = Chart::new(
+            vec![
+                series(
+                    "A-1:loss",
+                    (0..500).map(|i| (i as f64, (i as f64).sin())).collect(),
+                ),
+                series("A-2:loss", vec![(0.0, 0.0), (499.0, 0.5)]),
+            ],
+            "step",
+            "loss",
+        );
+        for (columns, rows) in [(80, 24), (200, 60), (30, 12)] {
+            let canvas = terminal_canvas(&chart, columns, rows);
+            let text = terminal(&chart, false, canvas);
+            let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+            assert!(
+                widest <= columns.max(MIN_TERMINAL_SIZE.0 + 8),
+                "{columns}: {widest}\n{text}"
+            );
+            assert!(widest + 2 >= columns, "{columns}: {widest}\n{text}");
+            assert_eq!(text.lines().count(), rows - 1, "{rows}\n{text}");
+        }
+        // A tiny terminal still gets a chart.
+        assert_eq!(terminal_canvas(&chart, 5, 3), MIN_TERMINAL_SIZE);
     }
 }

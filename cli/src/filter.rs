@@ -167,8 +167,8 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// How deep parentheses and `not`s may nest: deeper input is refused
-/// rather than risking the stack.
+/// How deep parentheses and `not`s may nest: 64 levels are accepted,
+/// deeper input is refused rather than risking the stack.
 pub const MAX_DEPTH: usize = 64;
 
 impl Expr {
@@ -562,8 +562,18 @@ impl Parser {
         })
     }
 
+    /// `depth` counts the parentheses and `not`s around this term; the
+    /// one that would make it `MAX_DEPTH + 1` is refused, at its offset.
     fn not(&mut self, depth: usize) -> Result<Expr, ParseError> {
-        if depth >= MAX_DEPTH {
+        let opens = self.at_keyword("not")
+            || matches!(
+                self.peek(),
+                Some(Token {
+                    kind: Kind::LParen,
+                    ..
+                })
+            );
+        if opens && depth >= MAX_DEPTH {
             return Err(ParseError {
                 offset: self.here(),
                 message: format!("more than {MAX_DEPTH} nested `not`s or parentheses"),
@@ -952,6 +962,30 @@ mod tests {
         assert!(err(&nots).starts_with("more than 64 nested"));
         let ok = format!("{}a = 1{}", "(".repeat(60), ")".repeat(60));
         assert!(Expr::parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn the_nesting_limit_is_the_one_the_message_names() {
+        let nested = |n: usize| format!("{}a = 1{}", "(".repeat(n), ")".repeat(n));
+        let nots = |n: usize| format!("{}a = 1", "not ".repeat(n));
+        assert!(Expr::parse(&nested(MAX_DEPTH)).is_ok());
+        assert!(Expr::parse(&nots(MAX_DEPTH)).is_ok());
+        // Mixed: 32 parentheses around 32 `not`s.
+        let mixed = format!(
+            "{}{}a = 1{}",
+            "(".repeat(32),
+            "not ".repeat(32),
+            ")".repeat(32)
+        );
+        assert!(Expr::parse(&mixed).is_ok());
+        assert_eq!(
+            err(&nested(MAX_DEPTH + 1)),
+            "more than 64 nested `not`s or parentheses at byte 64"
+        );
+        assert_eq!(
+            err(&nots(MAX_DEPTH + 1)),
+            "more than 64 nested `not`s or parentheses at byte 256"
+        );
     }
 
     #[test]

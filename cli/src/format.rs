@@ -2,10 +2,16 @@
 //!
 //! The rules, the same in every command:
 //!
-//! - a Float prints with a decimal point and full precision (`0.005`,
-//!   `20.0`); NaN and infinities print as `NaN`, `inf` and `-inf`, and in
-//!   JSON, whose numbers cannot hold them, as the strings `"NaN"`, `"inf"`
-//!   and `"-inf"`;
+//! - a Float prints with a decimal point (`0.005`, `20.0`). `get`, the CSV
+//!   and JSON outputs and exports print it exactly (the shortest text that
+//!   reads back as the same `f64`, [`float`]); tables and trees (`ls`,
+//!   `show`, `diff`) print the shortest text that reads back the same when
+//!   both are rounded to [`DEFAULT_PRECISION`] significant digits, or the
+//!   `--precision` given ([`float_shown`]: `0.17884799999999998` shows as
+//!   `0.178848`);
+//! - NaN and infinities print as `NaN`, `inf` and `-inf`, and in JSON,
+//!   whose numbers cannot hold them, as the strings `"NaN"`, `"inf"` and
+//!   `"-inf"`;
 //! - times are RFC 3339 in UTC with nanoseconds
 //!   (`2024-05-01T12:00:00.000000000Z`), except in the `ls` table, which
 //!   shows whole seconds;
@@ -30,6 +36,72 @@ use crate::CliError;
 /// ```
 pub fn float(x: f64) -> String {
     format!("{x:?}")
+}
+
+/// How many significant digits tables and trees show of a float, unless
+/// `--precision` says otherwise.
+pub const DEFAULT_PRECISION: usize = 6;
+
+/// The most significant digits `--precision` takes: 17 digits tell every
+/// two `f64`s apart, so at 17 every float shows exactly.
+pub const MAX_PRECISION: usize = 17;
+
+/// A float as tables and trees show it: its shortest text that round-trips,
+/// cut to `digits` significant digits (1 to [`MAX_PRECISION`]) when it has
+/// more, trailing zeros dropped. It keeps a decimal point (`20.0`), and
+/// uses an exponent when it is 10^`digits` or more, or below 0.0001
+/// (`1.23457e8`, `1e-7`). NaN and infinities print as [`float`] does.
+///
+/// ```
+/// use hippocamp_cli::format::float_shown;
+/// assert_eq!(float_shown(0.17884799999999998, 6), "0.178848");
+/// assert_eq!(float_shown(0.1 + 0.2, 6), "0.3");
+/// assert_eq!(float_shown(20.0, 6), "20.0");
+/// assert_eq!(float_shown(123456789.0, 6), "1.23457e8");
+/// assert_eq!(float_shown(0.17884799999999998, 17), "0.17884799999999998");
+/// assert_eq!(float_shown(f64::NAN, 6), "NaN");
+/// ```
+pub fn float_shown(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return float(x);
+    }
+    let digits = digits.clamp(1, MAX_PRECISION);
+    // `{:e}` is the shortest round-trip text, in scientific notation.
+    let mut scientific = format!("{x:e}");
+    let significant = |text: &str| {
+        let mantissa = text.split('e').next().unwrap_or("");
+        mantissa.bytes().filter(u8::is_ascii_digit).count()
+    };
+    if significant(&scientific) > digits {
+        scientific = format!("{x:.*e}", digits - 1);
+    }
+    let Some((mantissa, exponent)) = scientific.split_once('e') else {
+        return float(x);
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return float(x);
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mantissa
+    };
+    let sign = if x < 0.0 { "-" } else { "" };
+    let figures: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..digits as i32).contains(&exponent) {
+        return format!("{mantissa}e{exponent}");
+    }
+    if exponent < 0 {
+        let zeros = "0".repeat((-exponent - 1) as usize);
+        return format!("{sign}0.{zeros}{figures}");
+    }
+    let whole = exponent as usize + 1;
+    if figures.len() <= whole {
+        let zeros = "0".repeat(whole - figures.len());
+        format!("{sign}{figures}{zeros}.0")
+    } else {
+        format!("{sign}{}.{}", &figures[..whole], &figures[whole..])
+    }
 }
 
 /// A step: `3` for an integral step, `2.5` otherwise.
@@ -96,14 +168,53 @@ pub fn plain(value: &Value) -> String {
 
 /// A value as the structure tree shows it: strings quoted, floats with
 /// their decimal point, times with nanoseconds, sets as `{"a", "b"}`.
+/// Floats are exact.
 pub fn quoted(value: &Value) -> String {
+    quoted_with(value, None)
+}
+
+/// A value as [`plain`] writes it, floats shown with `digits` significant
+/// digits (see [`float_shown`]): for table cells.
+///
+/// ```
+/// use hippocamp_core::Value;
+/// use hippocamp_cli::format::plain_shown;
+/// assert_eq!(plain_shown(&Value::Float(0.17884799999999998), 6), "0.178848");
+/// assert_eq!(plain_shown(&Value::Int(123456789), 6), "123456789");
+/// ```
+pub fn plain_shown(value: &Value, digits: usize) -> String {
     match value {
+        Value::Float(x) => float_shown(*x, digits),
+        Value::Namespace(_) => quoted_with(value, Some(digits)),
+        other => plain(other),
+    }
+}
+
+/// A value as [`quoted`] writes it, floats (also inside a namespace)
+/// shown with `digits` significant digits: for trees and comparisons.
+///
+/// ```
+/// use hippocamp_core::Value;
+/// use hippocamp_cli::format::quoted_shown;
+/// assert_eq!(quoted_shown(&Value::Float(1.0 / 3.0), 3), "0.333");
+/// assert_eq!(quoted_shown(&Value::String("a".into()), 3), "\"a\"");
+/// ```
+pub fn quoted_shown(value: &Value, digits: usize) -> String {
+    quoted_with(value, Some(digits))
+}
+
+fn quoted_with(value: &Value, digits: Option<usize>) -> String {
+    match value {
+        Value::Float(x) => match digits {
+            Some(digits) => float_shown(*x, digits),
+            None => float(*x),
+        },
         Value::Datetime(t) => time(*t),
         Value::File(info) => format!("File {}", file(info)),
         Value::Namespace(children) => {
             let inner: Vec<String> = children
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", quoted(v)))
+                .map(|(k, v)| format!("{k}: {}", quoted_with(v, digits)))
                 .collect();
             format!("{{{}}}", inner.join(", "))
         }
@@ -290,6 +401,73 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
         }
         other => {
             out.insert(prefix.to_owned(), other.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_show_their_shortest_text_to_the_precision() {
+        let cases: &[(f64, usize, &str)] = &[
+            (0.17884799999999998, 6, "0.178848"),
+            (0.30000000000000004, 6, "0.3"),
+            (0.005, 6, "0.005"),
+            (20.0, 6, "20.0"),
+            (-0.5, 6, "-0.5"),
+            (123456.0, 6, "123456.0"),
+            (1234567.0, 6, "1.23457e6"),
+            (1e6, 6, "1e6"),
+            (-2.5e-7, 6, "-2.5e-7"),
+            (0.00012345678, 6, "0.000123457"),
+            (0.00001, 6, "1e-5"),
+            (9.9999999, 6, "10.0"),
+            (99999.95, 6, "99999.9"),
+            (999999.5, 6, "1e6"),
+            (1.0 / 3.0, 3, "0.333"),
+            (2.0 / 3.0, 1, "0.7"),
+            (12.6, 2, "13.0"),
+            (0.1, 17, "0.1"),
+            (0.17884799999999998, 17, "0.17884799999999998"),
+            (f64::MAX, 6, "1.79769e308"),
+            (f64::MIN_POSITIVE, 6, "2.22507e-308"),
+            (5e-324, 6, "5e-324"),
+            (0.0, 6, "0.0"),
+            (-0.0, 6, "-0.0"),
+            (f64::NAN, 6, "NaN"),
+            (f64::INFINITY, 6, "inf"),
+            (f64::NEG_INFINITY, 6, "-inf"),
+        ];
+        for &(x, digits, text) in cases {
+            assert_eq!(float_shown(x, digits), text, "{x:?} to {digits} digits");
+        }
+        // At 17 digits every float shows as the exact form does.
+        for x in [0.1, 1.0 / 3.0, 123.456, 1e-300, 6.02214076e23, -7.5] {
+            assert_eq!(float_shown(x, 17).parse::<f64>().unwrap(), x);
+        }
+        // Digits out of range are brought into it.
+        assert_eq!(float_shown(1.0 / 3.0, 0), "0.3");
+        assert_eq!(float_shown(0.1, 99), "0.1");
+    }
+
+    #[test]
+    fn shown_text_reads_back_to_the_rounded_value() {
+        let mut state = 42u64;
+        for _ in 0..10_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let x = f64::from_bits(state >> 1);
+            if !x.is_finite() {
+                continue;
+            }
+            for digits in [1, 3, 6, 10, 17] {
+                let shown = float_shown(x, digits);
+                let rounded: f64 = format!("{x:.*e}", digits - 1).parse().unwrap();
+                assert_eq!(shown.parse::<f64>().unwrap(), rounded, "{x:e} {digits}");
+            }
         }
     }
 }

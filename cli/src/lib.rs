@@ -15,6 +15,7 @@ pub mod commands;
 pub mod error;
 pub mod filter;
 pub mod format;
+pub mod output;
 pub mod runfile;
 pub mod store;
 pub mod tables;

@@ -1,8 +1,11 @@
 //! Finding the store, its runs and their fields, with errors that say what
 //! was looked for and what exists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use hippocamp_core::sqlite::{Repository, RunInfo, DATABASE_FILE};
 use hippocamp_core::structure::{Entry, Structure};
@@ -10,16 +13,58 @@ use hippocamp_core::{FieldType, Mode, Run};
 
 use crate::CliError;
 
-/// Where the commands work: the store's directory.
-#[derive(Debug, Clone)]
+/// Where the commands work: the store's directory, and where warnings go.
+#[derive(Clone)]
 pub struct Context {
     dir: PathBuf,
+    warnings: Arc<Mutex<dyn Write + Send>>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("dir", &self.dir).finish()
+    }
 }
 
 impl Context {
-    /// A context on the store in `dir`.
+    /// A context on the store in `dir`; warnings go to stderr.
     pub fn new(dir: PathBuf) -> Context {
-        Context { dir }
+        Context {
+            dir,
+            warnings: Arc::new(Mutex::new(std::io::stderr())),
+        }
+    }
+
+    /// The same context, its warnings written to `sink` instead.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// #[derive(Clone, Default)]
+    /// struct Sink(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Sink {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    /// let sink = Sink::default();
+    /// let ctx = hippocamp_cli::store::Context::new(".hippocamp".into()).with_warnings(sink.clone());
+    /// ctx.warn("--columns: no run has `lr`");
+    /// assert_eq!(*sink.0.lock().unwrap(), b"hippocamp: warning: --columns: no run has `lr`\n");
+    /// ```
+    pub fn with_warnings(self, sink: impl Write + Send + 'static) -> Context {
+        Context {
+            warnings: Arc::new(Mutex::new(sink)),
+            ..self
+        }
+    }
+
+    /// Writes a warning line (`hippocamp: warning: …`): something the user
+    /// likely did not mean, which changes nothing of what the command does
+    /// or its exit code. A warning that cannot be written is dropped.
+    pub fn warn(&self, message: impl fmt::Display) {
+        if let Ok(mut sink) = self.warnings.lock() {
+            let line = format!("hippocamp: warning: {message}").replace('\n', " ");
+            let _ = writeln!(sink, "{line}");
+        }
     }
 
     /// The store's directory.
@@ -136,23 +181,57 @@ pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
 
 /// ` (nearest: a, b, c)`, the three candidates closest to `wanted`, or
 /// ` (there are none)` when there are none.
+///
+/// The namespaces of the candidates are candidates too. They rank:
+/// first what is under `wanted` or is `wanted` in a namespace (`params` →
+/// `params/lr`, `lr` → `params/lr`), then what starts with it (`param` →
+/// `params`), then what is in the same namespace; within each, a last
+/// segment with the same first letter, then the fewest edits.
+///
+/// ```
+/// use hippocamp_cli::store::nearest_hint;
+/// let paths = ["params/learning_rate", "params/batch", "train/loss"];
+/// assert!(nearest_hint("learning_rate", &paths).starts_with(" (nearest: params/learning_rate, "));
+/// assert!(nearest_hint("param", &paths).starts_with(" (nearest: params, "));
+/// assert!(nearest_hint("params/lr", &paths).starts_with(" (nearest: params/learning_rate, "));
+/// ```
 pub fn nearest_hint(wanted: &str, candidates: &[&str]) -> String {
-    if candidates.is_empty() {
+    let mut all: BTreeSet<&str> = BTreeSet::new();
+    for candidate in candidates {
+        all.insert(candidate);
+        let mut end = candidate.len();
+        while let Some(slash) = candidate[..end].rfind('/') {
+            all.insert(&candidate[..slash]);
+            end = slash;
+        }
+    }
+    all.remove(wanted);
+    if all.is_empty() {
         return " (there are none)".to_owned();
     }
-    // Same namespace first, then a last segment with the same first
-    // letter, then edit distance: `params/lr` suggests
-    // `params/learning_rate` before `params/batch` or `sys/id`.
     let (wanted_parent, wanted_name) = split_last(wanted);
-    let mut ranked: Vec<(bool, bool, usize, &str)> = candidates
-        .iter()
+    let under = format!("{wanted}/");
+    let inside = format!("/{wanted}");
+    let tier = |c: &str| -> u8 {
+        if c.starts_with(&under) || c.ends_with(&inside) {
+            0
+        } else if c.starts_with(wanted) {
+            1
+        } else if split_last(c).0 == wanted_parent {
+            2
+        } else {
+            3
+        }
+    };
+    let mut ranked: Vec<(u8, bool, usize, &str)> = all
+        .into_iter()
         .map(|c| {
-            let (parent, name) = split_last(c);
+            let (_, name) = split_last(c);
             (
-                parent != wanted_parent,
+                tier(c),
                 name.chars().next() != wanted_name.chars().next(),
                 strsim::levenshtein(wanted, c),
-                *c,
+                c,
             )
         })
         .collect();
@@ -183,5 +262,36 @@ mod tests {
         ];
         assert!(nearest_hint("params/lr", &paths)
             .starts_with(" (nearest: params/learning_rate, params/batch"));
+    }
+
+    #[test]
+    fn a_namespace_prefix_comes_first() {
+        let paths = [
+            "params/batch",
+            "params/learning_rate",
+            "params/optimizer/name",
+            "sys/id",
+            "train/loss",
+            "pram",
+        ];
+        // A name that starts a namespace's: the namespace.
+        assert!(nearest_hint("param", &paths).starts_with(" (nearest: params, "));
+        assert!(nearest_hint("params/optim", &paths).starts_with(" (nearest: params/optimizer, "));
+        // A namespace: what is under it.
+        let under = nearest_hint("params/optimizer/x", &paths);
+        assert!(
+            under.starts_with(" (nearest: params/optimizer/name"),
+            "{under}"
+        );
+        // A name without its namespace: the name in it.
+        assert!(
+            nearest_hint("learning_rate", &paths).starts_with(" (nearest: params/learning_rate, ")
+        );
+        assert!(
+            nearest_hint("optimizer/name", &paths).starts_with(" (nearest: params/optimizer/name")
+        );
+        // What is wanted is never its own hint.
+        assert!(!nearest_hint("params", &paths).contains("params,"));
+        assert_eq!(nearest_hint("a", &["a"]), " (there are none)");
     }
 }

@@ -11,6 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hippocamp_core::{Appendable, File, Handler, LogOptions, Run};
 use tempfile::TempDir;
 
+#[cfg(unix)]
+mod common {
+    pub mod terminal;
+}
+
 /// The time of the `i`-th point of a series: fixed, in 2001, so that the
 /// snapshots hold them while creation times (now) are masked.
 fn at(i: usize) -> SystemTime {
@@ -318,7 +323,16 @@ fn ls_where() {
         ids(r#"sys/creation_time > "2001-01-01T00:00:00Z""#).len(),
         4
     );
-    assert_eq!(ids("no/such/field = 1"), Vec::<String>::new());
+    // A path no run has matches nothing, and a warning says so.
+    let output = hippocamp(
+        dir.path(),
+        &["ls", "--format", "csv", "--where", "no/such/field = 1"],
+    );
+    assert!(output.status.success());
+    assert_eq!(output.stdout.iter().filter(|b| **b == b'\n').count(), 1);
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("hippocamp: warning: --where: no run has `no/such/field` (nearest: "));
     snapshot!(
         "ls_where_table",
         ok(
@@ -638,6 +652,117 @@ fn get_a_file() {
     assert!(std::fs::read_to_string(&csv)
         .unwrap()
         .starts_with("step,value,timestamp\n0,0.9,"));
+}
+
+#[cfg(unix)]
+#[test]
+fn get_refuses_a_files_bytes_on_a_terminal() {
+    let dir = store();
+    let on_terminal = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hippocamp"));
+        command.arg("--dir").arg(dir.path()).args(args);
+        common::terminal::run_on_terminal(command, 80, 24)
+    };
+    for (path, article) in [
+        ("model/weights", "a File"),
+        ("eval/samples", "a FileSeries"),
+    ] {
+        let shown = on_terminal(&["get", "MNIST-1", path]);
+        assert_eq!(shown.status.code(), Some(2), "{}", shown.stderr);
+        assert_eq!(
+            shown.stderr,
+            format!(
+                "hippocamp: `{path}` in run MNIST-1 is {article}: write its bytes \
+                 with -o FILE or into a pipe, not to the terminal\n"
+            )
+        );
+        assert_eq!(shown.screen, "");
+    }
+    // With -o, on a terminal, the file is written and nothing shown.
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("weights.bin");
+    let shown = on_terminal(&[
+        "get",
+        "MNIST-1",
+        "model/weights",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert!(shown.status.success(), "{}", shown.stderr);
+    assert_eq!(shown.screen, "");
+    assert_eq!(std::fs::read(&target).unwrap().len(), 1024);
+    // Text still goes to the terminal: metadata as JSON, a series, an atom.
+    let shown = on_terminal(&["get", "MNIST-1", "model/weights", "--format", "json"]);
+    assert!(shown.status.success(), "{}", shown.stderr);
+    assert!(
+        shown.screen.contains("\"name\": \"weights.bin\""),
+        "{}",
+        shown.screen
+    );
+    let shown = on_terminal(&["get", "MNIST-1", "params/epochs"]);
+    assert_eq!(shown.screen, "20\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn get_output_is_never_created_through_a_dangling_symlink() {
+    let dir = store();
+    let out_dir = tempfile::tempdir().unwrap();
+    let nowhere = out_dir.path().join("nowhere.bin");
+    let link = out_dir.path().join("link.bin");
+    std::os::unix::fs::symlink(&nowhere, &link).unwrap();
+    let err = fails(
+        dir.path(),
+        &[
+            "get",
+            "MNIST-1",
+            "model/weights",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        err,
+        format!(
+            "hippocamp: cannot write {}: it is a symlink to {}, which does not exist \
+             (no file is created through a symlink; remove the link or name another file)\n",
+            link.display(),
+            nowhere.display()
+        )
+    );
+    assert!(!nowhere.exists(), "the link's target was created");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    // A symlink to a missing folder: the same.
+    let deep = out_dir.path().join("deep.bin");
+    std::os::unix::fs::symlink(out_dir.path().join("no/such/dir/x"), &deep).unwrap();
+    assert!(fails(
+        dir.path(),
+        &["get", "MNIST-1", "params/lr", "-o", deep.to_str().unwrap()]
+    )
+    .contains("which does not exist"));
+    // A symlink to an existing file: written through, the link kept.
+    std::fs::write(&nowhere, b"old contents, longer than the new").unwrap();
+    ok(
+        dir.path(),
+        &["get", "MNIST-1", "params/lr", "-o", link.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read_to_string(&nowhere).unwrap(), "0.01\n");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    // A directory is no file to write.
+    assert!(fails(
+        dir.path(),
+        &[
+            "get",
+            "MNIST-1",
+            "params/lr",
+            "-o",
+            out_dir.path().to_str().unwrap()
+        ]
+    )
+    .starts_with(&format!(
+        "hippocamp: cannot write {}: ",
+        out_dir.path().display()
+    )));
 }
 
 // ---- diff ---------------------------------------------------------------

@@ -202,6 +202,39 @@ pub enum Error {
     Storage(#[from] StorageError),
 }
 
+impl Error {
+    /// The same error, naming `path` when it is an [`Error::Conversion`]
+    /// that names none (a [`Value`](crate::Value) converted with
+    /// `try_into` does not know where it was read). Other errors are
+    /// returned as they are.
+    ///
+    /// ```
+    /// use hippocamp_core::{Error, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("params/lr").assign(0.01)?;
+    /// let lr = run.at("params/lr");
+    /// let err = String::try_from(lr.fetch()?).unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot read a Float as String");
+    /// let err = err.with_path(lr.path());
+    /// assert_eq!(err.to_string(), "cannot read `params/lr`, a Float as String");
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_path(self, path: &str) -> Error {
+        match self {
+            Error::Conversion {
+                path: None,
+                expected,
+                found,
+            } => Error::Conversion {
+                path: Some(path.to_owned()),
+                expected,
+                found,
+            },
+            other => other,
+        }
+    }
+}
+
 /// How a field and a namespace collide; see [`Error::NamespaceConflict`].
 ///
 /// ```

@@ -5,12 +5,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
+use hippocamp_path::{PathError, MAX_PATH_BYTES};
 
 use crate::callsite::Callsite;
 use crate::error::{Error, Result};
 use crate::file::{File, FileData, FileSource};
-use crate::log::{Appendable, IntoStep, LogField, LogOptions, Loggable};
+use crate::log::{Appendable, IntoStep, LogField, LogOptions, Loggable, SeriesValue};
 use crate::run::RunInner;
 use crate::structure::Structure;
 use crate::tree::{SeriesItem, Target, Tree};
@@ -120,10 +120,8 @@ fn check_rel(base: &str, rel: &str) -> Result<(), PathError> {
     };
     // The length first, as `validate` on the joined path does.
     if joined_len > MAX_PATH_BYTES {
-        return Err(PathError {
-            offset: MAX_PATH_BYTES,
-            kind: PathErrorKind::TooLong(joined_len),
-        });
+        // Joined only now, to find the character the limit falls in.
+        return Err(PathError::too_long(&hippocamp_path::join(base, rel)));
     }
     hippocamp_path::validate(rel).map_err(|err| PathError {
         offset: err.offset + shift,
@@ -509,6 +507,59 @@ impl Handler {
     /// ```
     pub fn fetch_as<T: LogField>(&self) -> Result<T> {
         T::fetch_at(self, "")
+    }
+
+    /// The last value of a series read into a Rust type (`f64`, `f32`, an
+    /// integer type, `String`, [`File`] with its bytes, or an `Option` of
+    /// one, `None` when the path holds nothing). A value of another type is
+    /// [`Error::Conversion`] naming the path, which
+    /// `fetch_last()?.try_into()?` cannot know.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("train/loss").extend([0.9, 0.5])?;
+    /// run.at("train/log").append("epoch 1")?;
+    /// let last: f64 = run.at("train/loss").fetch_last_as()?;
+    /// assert_eq!(last, 0.5);
+    /// let err = run.at("train/log").fetch_last_as::<f64>().unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot read `train/log`, a String as f64");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch_last_as<T: SeriesValue>(&self) -> Result<T> {
+        T::fetch_last_at(self, "")
+    }
+
+    /// Every point of a series, in step order, with its value read into a
+    /// Rust type (`f64`, `String`, [`FileInfo`](crate::FileInfo), …: what
+    /// [`Value`] converts to). A value that does not convert is
+    /// [`Error::Conversion`] naming the path.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("train/loss").extend([1.0, 0.5, 0.0])?;
+    /// let points = run.at("train/loss").fetch_values_as::<f64>()?;
+    /// let mean = points.iter().map(|p| p.value).sum::<f64>() / points.len() as f64;
+    /// assert_eq!(mean, 0.5);
+    /// let err = run.at("train/loss").fetch_values_as::<String>().unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot read `train/loss`, a Float as String");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch_values_as<T>(&self) -> Result<Vec<Point<T>>>
+    where
+        T: TryFrom<Value, Error = Error>,
+    {
+        self.fetch_values()?
+            .into_iter()
+            .map(|point| {
+                Ok(Point {
+                    step: point.step,
+                    value: T::try_from(point.value).map_err(|e| e.with_path(&self.path))?,
+                    timestamp: point.timestamp,
+                })
+            })
+            .collect()
     }
 
     /// The last point of a FloatSeries or StringSeries; a series with no

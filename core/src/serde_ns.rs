@@ -156,19 +156,16 @@ impl<T: Serialize> Loggable for Serde<T> {
     }
 }
 
-/// A path error in a segment (or relative path) moved to its place after
-/// `prefix` in the joined path.
-fn shifted(mut error: PathError, prefix: &str) -> PathError {
+/// A path error in `segment` moved to its place after `prefix` in the
+/// joined path.
+fn shifted(mut error: PathError, prefix: &str, segment: &str) -> PathError {
     let shift = if prefix.is_empty() {
         0
     } else {
         prefix.len() + 1
     };
     match error.kind {
-        PathErrorKind::TooLong(len) => PathError {
-            offset: MAX_PATH_BYTES,
-            kind: PathErrorKind::TooLong(len + shift),
-        },
+        PathErrorKind::TooLong(_) => PathError::too_long(&hippocamp_path::join(prefix, segment)),
         // An empty key is an empty segment of the joined path.
         PathErrorKind::Empty => PathError {
             offset: shift,
@@ -279,12 +276,10 @@ impl<'a> Collector<'a> {
     fn emit(&mut self, value: Value) -> SerResult {
         let len = self.full_len();
         if len > MAX_PATH_BYTES {
+            let path = self.full_path();
             return Err(SerError::Error(Error::InvalidPath {
-                path: self.full_path(),
-                source: PathError {
-                    offset: MAX_PATH_BYTES,
-                    kind: PathErrorKind::TooLong(len),
-                },
+                source: PathError::too_long(&path),
+                path,
             }));
         }
         if let Value::String(s) = &value {
@@ -307,7 +302,7 @@ impl<'a> Collector<'a> {
             let prefix = self.full_path();
             return Err(SerError::Error(Error::InvalidPath {
                 path: hippocamp_path::join(&prefix, segment),
-                source: shifted(error, &prefix),
+                source: shifted(error, &prefix, segment),
             }));
         }
         if !self.path.is_empty() {

@@ -1,4 +1,5 @@
-//! A snapshot of a run's tree, drawn the way the seed document draws it.
+//! A snapshot of a run's tree, drawn the way Neptune's documentation
+//! draws a run's structure.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,10 +8,10 @@ use crate::value::{FieldType, Value};
 
 /// A snapshot of a run's (or a namespace's) namespaces and fields.
 ///
-/// `Display` draws it as the seed document does: one `|--> name` line per
-/// entry, sorted by name, nested entries indented by five spaces, atoms
-/// (Float, Int, Bool, String, Datetime) with their value and everything else
-/// with its type.
+/// `Display` draws it as Neptune's documentation does: one `|--> name`
+/// line per entry, sorted by name, nested entries indented by five spaces,
+/// atoms (Float, Int, Bool, String, Datetime) with their value and
+/// everything else with its type.
 ///
 /// ```
 /// use hippocamp_core::{Mode, Run};

@@ -42,7 +42,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    /// Every type, in the order of the design's table.
+    /// Every type, in the order of the README's table of field types.
     pub const ALL: [FieldType; 11] = [
         FieldType::Float,
         FieldType::Int,
@@ -268,13 +268,26 @@ pub struct FileInfo {
 /// A value read back from a run.
 ///
 /// Convert it with `TryInto`: `f64` (Float, or Int widened), `i64`, `bool`,
-/// `String`, `SystemTime`, `BTreeSet<String>`, [`FileInfo`].
+/// `String`, `SystemTime`, `BTreeSet<String>`, [`FileInfo`]; a refusal is
+/// [`Error::Conversion`]. Or look into it with the `as_…` accessors
+/// ([`as_f64`](Value::as_f64), [`as_str`](Value::as_str), …), which give
+/// `None` for a value of another type: handy to fold a series' points.
+/// ([`Handler::fetch_as`](crate::Handler::fetch_as) and its siblings read
+/// a field straight into a Rust type, with the path in their errors.)
 ///
 /// ```
-/// use hippocamp_core::Value;
+/// use hippocamp_core::{Mode, Run, Value};
 /// let lr: f64 = Value::Float(0.01).try_into()?;
 /// let n: f64 = Value::Int(3).try_into()?; // Int widens to f64
 /// assert!(i64::try_from(Value::Float(1.5)).is_err());
+///
+/// let run = Run::builder().mode(Mode::Debug).start()?;
+/// run.at("train/loss").extend([0.9, 0.5, f64::NAN, 0.25])?;
+/// let best = run.at("train/loss").fetch_values()?
+///     .iter()
+///     .filter_map(|p| p.value.as_f64())
+///     .fold(f64::INFINITY, f64::min); // NaN is ignored by f64::min
+/// assert_eq!(best, 0.25);
 /// # Ok::<(), hippocamp_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -315,6 +328,130 @@ impl Value {
             Value::File(_) => FieldType::File,
             Value::StringSet(_) => FieldType::StringSet,
             Value::Namespace(_) => FieldType::Namespace,
+        }
+    }
+
+    /// The number of a Float, or of an Int widened to `f64` (as a Float
+    /// field takes an Int; exact up to 2^53 in magnitude); `None` for
+    /// other values.
+    ///
+    /// ```
+    /// use hippocamp_core::Value;
+    /// assert_eq!(Value::Float(0.5).as_f64(), Some(0.5));
+    /// assert_eq!(Value::Int(3).as_f64(), Some(3.0));
+    /// assert_eq!(Value::String("0.5".into()).as_f64(), None);
+    /// ```
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(x) => Some(*x),
+            Value::Int(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+
+    /// The integer of an Int; `None` for other values (a Float too, even
+    /// a whole one: it is not narrowed).
+    ///
+    /// ```
+    /// use hippocamp_core::Value;
+    /// assert_eq!(Value::Int(-4).as_i64(), Some(-4));
+    /// assert_eq!(Value::Float(2.0).as_i64(), None);
+    /// ```
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The boolean of a Bool; `None` for other values.
+    ///
+    /// ```
+    /// use hippocamp_core::Value;
+    /// assert_eq!(Value::Bool(true).as_bool(), Some(true));
+    /// assert_eq!(Value::Int(1).as_bool(), None);
+    /// ```
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The text of a String (or a StringSeries point); `None` for other
+    /// values.
+    ///
+    /// ```
+    /// use hippocamp_core::Value;
+    /// assert_eq!(Value::String("adam".into()).as_str(), Some("adam"));
+    /// assert_eq!(Value::Float(1.0).as_str(), None);
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The time of a Datetime; `None` for other values.
+    ///
+    /// ```
+    /// use std::time::UNIX_EPOCH;
+    /// use hippocamp_core::Value;
+    /// assert_eq!(Value::Datetime(UNIX_EPOCH).as_datetime(), Some(UNIX_EPOCH));
+    /// assert_eq!(Value::Int(0).as_datetime(), None);
+    /// ```
+    pub fn as_datetime(&self) -> Option<SystemTime> {
+        match self {
+            Value::Datetime(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The metadata of a File (or a FileSeries point); `None` for other
+    /// values.
+    ///
+    /// ```
+    /// use hippocamp_core::{FileInfo, Value};
+    /// let info = FileInfo { name: "a.png".into(), extension: "png".into(), size: 3 };
+    /// assert_eq!(Value::File(info.clone()).as_file(), Some(&info));
+    /// assert_eq!(Value::Bool(false).as_file(), None);
+    /// ```
+    pub fn as_file(&self) -> Option<&FileInfo> {
+        match self {
+            Value::File(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The items of a StringSet; `None` for other values.
+    ///
+    /// ```
+    /// use hippocamp_core::Value;
+    /// let tags = Value::StringSet(["cnn".to_string()].into());
+    /// assert!(tags.as_string_set().is_some_and(|s| s.contains("cnn")));
+    /// assert_eq!(Value::String("cnn".into()).as_string_set(), None);
+    /// ```
+    pub fn as_string_set(&self) -> Option<&BTreeSet<String>> {
+        match self {
+            Value::StringSet(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The values under a namespace, by name; `None` for other values.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use hippocamp_core::Value;
+    /// let ns = Value::Namespace(BTreeMap::from([("lr".to_string(), Value::Float(0.1))]));
+    /// assert_eq!(ns.as_namespace().map(|m| m.len()), Some(1));
+    /// assert_eq!(Value::Float(0.1).as_namespace(), None);
+    /// ```
+    pub fn as_namespace(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Namespace(x) => Some(x),
+            _ => None,
         }
     }
 

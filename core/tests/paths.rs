@@ -308,3 +308,37 @@ fn typed_paths_and_relative_logging_get_the_same_verdicts() {
         );
     }
 }
+
+#[test]
+fn a_too_long_path_names_a_character_boundary() {
+    // `é` (2 bytes) straddles the 1024-byte limit of the joined path.
+    let run = new_run();
+    let base = "b".repeat(100);
+    let rel = format!("{}é/x", "r".repeat(MAX_PATH_BYTES - 102));
+    let joined = format!("{base}/{rel}");
+    assert_eq!(joined.find('é'), Some(MAX_PATH_BYTES - 1));
+    let (path, error) = runtime_verdict(&run.at(base.as_str()).at(rel.as_str()))
+        .expect_err("1027 bytes are refused");
+    assert_eq!(path, joined);
+    assert_eq!(error.kind, PathErrorKind::TooLong(joined.len()));
+    assert_eq!(error.offset, MAX_PATH_BYTES - 1, "the start of `é`");
+    assert_eq!(error, validate(&joined).unwrap_err());
+    // A whole path from the run's root, and a key of a Serde map.
+    let (_, error) = runtime_verdict(&run.at(joined.as_str())).unwrap_err();
+    assert_eq!(error.offset, MAX_PATH_BYTES - 1);
+    let key = format!("{}🦀", "k".repeat(MAX_PATH_BYTES - 6));
+    let err = run
+        .at("cfg")
+        .assign(hippocamp_core::Serde(std::collections::BTreeMap::from([(
+            key.as_str(),
+            1,
+        )])))
+        .unwrap_err();
+    match err {
+        Error::InvalidPath { path, source } => {
+            assert!(path.is_char_boundary(source.offset), "{source:?}");
+            assert_eq!(&path[source.offset..], "🦀");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -114,6 +114,29 @@ impl PathError {
     fn at(offset: usize, kind: PathErrorKind) -> Self {
         PathError { offset, kind }
     }
+
+    /// The error for a path longer than [`MAX_PATH_BYTES`]: its offset is
+    /// where the first character that does not fit the limit starts
+    /// (always a character boundary, also when a multi-byte character
+    /// straddles the limit).
+    ///
+    /// ```
+    /// use hippocamp_path::{PathError, PathErrorKind, MAX_PATH_BYTES};
+    /// // 1023 bytes, then `é` (2 bytes) across the limit.
+    /// let path = format!("{}é", "a".repeat(MAX_PATH_BYTES - 1));
+    /// let err = PathError::too_long(&path);
+    /// assert_eq!(err.kind, PathErrorKind::TooLong(MAX_PATH_BYTES + 1));
+    /// assert_eq!(err.offset, MAX_PATH_BYTES - 1);
+    /// assert!(path.is_char_boundary(err.offset));
+    /// ```
+    pub fn too_long(path: &str) -> Self {
+        // The largest character boundary at or below the limit.
+        let mut offset = MAX_PATH_BYTES.min(path.len());
+        while !path.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        PathError::at(offset, PathErrorKind::TooLong(path.len()))
+    }
 }
 
 /// Checks a whole path against the grammar.
@@ -127,10 +150,7 @@ pub fn validate(path: &str) -> Result<(), PathError> {
         return Err(PathError::at(0, PathErrorKind::Empty));
     }
     if path.len() > MAX_PATH_BYTES {
-        return Err(PathError::at(
-            MAX_PATH_BYTES,
-            PathErrorKind::TooLong(path.len()),
-        ));
+        return Err(PathError::too_long(path));
     }
     if path.starts_with(SEPARATOR) {
         return Err(PathError::at(0, PathErrorKind::LeadingSeparator));
@@ -160,10 +180,7 @@ pub fn validate_segment(segment: &str) -> Result<(), PathError> {
         return Err(PathError::at(0, PathErrorKind::Empty));
     }
     if segment.len() > MAX_PATH_BYTES {
-        return Err(PathError::at(
-            MAX_PATH_BYTES,
-            PathErrorKind::TooLong(segment.len()),
-        ));
+        return Err(PathError::too_long(segment));
     }
     if let Some(offset) = segment.find(SEPARATOR) {
         return Err(PathError::at(offset, PathErrorKind::SeparatorInSegment));
@@ -273,6 +290,31 @@ mod tests {
         assert_eq!(validate(&ok), Ok(()));
         let long = "a".repeat(MAX_PATH_BYTES + 1);
         assert_eq!(kind(&long), PathErrorKind::TooLong(MAX_PATH_BYTES + 1));
+    }
+
+    #[test]
+    fn the_too_long_offset_is_a_character_boundary() {
+        // A character of 2, 3 and 4 bytes starting at each byte just
+        // below the limit, so that it straddles it or ends on it.
+        for c in ['é', '€', '𝄞'] {
+            for before in MAX_PATH_BYTES - 4..=MAX_PATH_BYTES {
+                let path = format!("{}{c}bbbbb", "a".repeat(before));
+                let err = validate(&path).unwrap_err();
+                assert_eq!(err.kind, PathErrorKind::TooLong(path.len()), "{before} {c}");
+                assert!(path.is_char_boundary(err.offset), "{before} {c}");
+                // The character at the offset is the first that does not
+                // fit: everything before it does (after `c` come ASCII
+                // letters, so when `c` fits, the limit itself).
+                let fits = before + c.len_utf8() <= MAX_PATH_BYTES;
+                let expected = if fits { MAX_PATH_BYTES } else { before };
+                assert_eq!(err.offset, expected, "{before} {c}");
+                let segment = validate_segment(&path).unwrap_err();
+                assert_eq!(segment, err);
+            }
+        }
+        // An ASCII path: the limit itself.
+        let long = "a".repeat(MAX_PATH_BYTES + 1);
+        assert_eq!(validate(&long).unwrap_err().offset, MAX_PATH_BYTES);
     }
 
     #[test]

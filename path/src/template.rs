@@ -24,7 +24,7 @@
 
 use std::fmt;
 
-use crate::{validate, PathError, PathErrorKind};
+use crate::{validate, PathError};
 
 /// A parsed path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,11 +181,9 @@ pub fn parse(template: &str) -> Result<Template, TemplateError> {
     origin.push(template.len());
 
     if let Err(err) = validate(&probe) {
-        let offset = match err.kind {
-            // The rendered length is only known at run time.
-            PathErrorKind::TooLong(_) => err.offset.min(template.len()),
-            _ => origin.get(err.offset).copied().unwrap_or(template.len()),
-        };
+        // For a path too long, where the probe's limit falls in the
+        // template (the rendered length is only known at run time).
+        let offset = origin.get(err.offset).copied().unwrap_or(template.len());
         return Err(TemplateError::Path(PathError {
             offset,
             kind: err.kind,
@@ -208,6 +206,7 @@ fn is_identifier(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PathErrorKind;
 
     #[test]
     fn plain_path_is_one_literal() {
@@ -273,5 +272,18 @@ mod tests {
                 kind: PathErrorKind::LeadingWhitespace
             })
         );
+    }
+
+    #[test]
+    fn a_too_long_template_points_at_a_character_of_it() {
+        // `{{` is one byte of the rendered path, two of the template; `é`
+        // straddles the limit.
+        let template = format!("{{{{{}é", "a".repeat(crate::MAX_PATH_BYTES - 2));
+        let Err(TemplateError::Path(err)) = parse(&template) else {
+            panic!("a template over the limit is refused")
+        };
+        assert!(matches!(err.kind, PathErrorKind::TooLong(_)));
+        assert!(template.is_char_boundary(err.offset));
+        assert_eq!(&template[err.offset..], "é");
     }
 }

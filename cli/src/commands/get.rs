@@ -16,10 +16,13 @@
 //! its default anyway). NaN and infinities print as `NaN`, `inf`, `-inf`,
 //! and in JSON, whose numbers cannot hold them, as those strings.
 //! Timestamps are RFC 3339 in UTC with nanoseconds. `-o FILE` writes to
-//! the file instead of stdout; on an error nothing is written.
+//! the file instead of stdout; on an error nothing is written. A file's
+//! bytes are refused when stdout is a terminal (give `-o` or a pipe).
+//! `-o` never creates a file through a dangling symlink (see
+//! [`crate::output`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use hippocamp_core::{FieldType, Point, Value};
 
@@ -80,6 +83,14 @@ pub fn run(ctx: &Context, args: GetArgs, out: &mut dyn Write) -> Result<(), CliE
             }
         }
         FieldType::File | FieldType::FileSeries if !json => {
+            // Raw bytes would garble the terminal (and may be large).
+            if args.output.is_none() && std::io::stdout().is_terminal() {
+                return Err(CliError::new(format!(
+                    "`{path}` in run {} is {}: write its bytes with -o FILE or into a pipe, not to the terminal",
+                    run.id(),
+                    field_type.with_article()
+                )));
+            }
             bytes = handler.download().map_err(|e| not_found(e, "files"))?;
         }
         _ => {
@@ -93,7 +104,8 @@ pub fn run(ctx: &Context, args: GetArgs, out: &mut dyn Write) -> Result<(), CliE
     }
 
     match &args.output {
-        Some(file) => std::fs::write(file, &bytes)
+        Some(file) => crate::output::create(file)?
+            .write_all(&bytes)
             .map_err(|e| CliError::new(format!("cannot write {}: {e}", file.display())))?,
         None => out.write_all(&bytes)?,
     }

@@ -3,13 +3,17 @@
 //! Columns: id, name, state (`running`, `finished` or `crashed`, with
 //! ` (failed)` when `sys/failed` is set), creation time, tags, then the
 //! `--columns` fields (a series shows its last value; a run without the
-//! field shows `-`). Filters apply in the order `--project`, `--tag`,
+//! field shows `-`; floats to `--precision` significant digits in the
+//! table, exactly in CSV and JSON). Filters apply in the order `--project`, `--tag`,
 //! `--state`, `--where`; then `--sort` (`--desc` alone lists the newest
 //! first), then `--limit`. A run is opened (read-only) only when a field
-//! of it is needed, and closed before the next one is opened.
+//! of it is needed, and closed before the next one is opened. A path of
+//! `--where`, `--columns` or `--sort` that no run read has is named in a
+//! warning on stderr, with the nearest paths those runs have; the output
+//! and the exit code are the same as without it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -20,7 +24,7 @@ use serde_json::json;
 use crate::args::{LsArgs, TableFormat};
 use crate::filter::Expr;
 use crate::format;
-use crate::store::Context;
+use crate::store::{field_paths, nearest_hint, Context};
 use crate::CliError;
 
 /// The states `--state` takes.
@@ -71,10 +75,24 @@ impl Row {
     }
 }
 
+/// Which of the wanted paths the runs read have, and the paths those runs
+/// have instead (for the nearest names of paths no run has).
+#[derive(Default)]
+struct Seen {
+    found: HashSet<String>,
+    known: BTreeSet<String>,
+    runs: usize,
+}
+
 /// Reads `paths` of the run `info` (opened read-only, and closed again so
-/// that a long listing holds no more than one run open). `None` when the
-/// run was deleted since it was listed.
-fn read_fields(ctx: &Context, info: RunInfo, paths: &[&str]) -> Result<Option<Row>, CliError> {
+/// that a long listing holds no more than one run open), noting in `seen`
+/// which it has. `None` when the run was deleted since it was listed.
+fn read_fields(
+    ctx: &Context,
+    info: RunInfo,
+    paths: &[&str],
+    seen: &mut Seen,
+) -> Result<Option<Row>, CliError> {
     let mut fields = HashMap::new();
     if !paths.is_empty() {
         let run = match Run::builder()
@@ -87,11 +105,49 @@ fn read_fields(ctx: &Context, info: RunInfo, paths: &[&str]) -> Result<Option<Ro
             Err(hippocamp_core::Error::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
+        seen.runs += 1;
+        let mut lacks = false;
         for path in paths {
+            if run.at(*path).field_type()?.is_some() {
+                seen.found.insert((*path).to_owned());
+            } else {
+                lacks = true;
+            }
             fields.insert((*path).to_owned(), format::field_value(&run, path)?);
+        }
+        // What this run has instead, only when it lacks a wanted path.
+        if lacks {
+            seen.known.extend(field_paths(&run.root().structure()?));
         }
     }
     Ok(Some(Row { info, fields }))
+}
+
+/// Warns about each path of `option` that no run read has, naming the
+/// nearest paths those runs have.
+fn warn_missing(ctx: &Context, option: &str, paths: &[&str], seen: &Seen, filtered: bool) {
+    if seen.runs == 0 {
+        return;
+    }
+    let known: Vec<&str> = seen.known.iter().map(String::as_str).collect();
+    let which = if filtered {
+        format!(
+            "none of the {} runs --project, --tag and --state keep has",
+            seen.runs
+        )
+    } else {
+        "no run has".to_owned()
+    };
+    let mut warned: Vec<&str> = Vec::new();
+    for path in paths {
+        if !seen.found.contains(*path) && !warned.contains(path) {
+            warned.push(path);
+            ctx.warn(format!(
+                "{option}: {which} `{path}`{}",
+                nearest_hint(path, &known)
+            ));
+        }
+    }
 }
 
 /// Runs `hippocamp ls`.
@@ -135,6 +191,7 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
 
     let project_key = args.project.as_deref().map(hippocamp_core::project_key);
     let mut rows: Vec<Row> = Vec::new();
+    let mut seen = Seen::default();
     for info in ctx.runs()? {
         let keep = project_key
             .as_ref()
@@ -148,7 +205,7 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
         if !keep {
             continue;
         }
-        let Some(row) = read_fields(ctx, info, &paths)? else {
+        let Some(row) = read_fields(ctx, info, &paths, &mut seen)? else {
             continue;
         };
         let matches = match &filter {
@@ -160,6 +217,18 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
         if matches {
             rows.push(row);
         }
+    }
+
+    // Paths no run has are most likely mistyped: an empty table or an
+    // empty column would not say so.
+    let filtered = args.project.is_some() || !args.tag.is_empty() || args.state.is_some();
+    if let Some(filter) = &filter {
+        warn_missing(ctx, "--where", &filter.paths(), &seen, filtered);
+    }
+    let columns: Vec<&str> = args.columns.iter().map(String::as_str).collect();
+    warn_missing(ctx, "--columns", &columns, &seen, filtered);
+    if let Some(SortKey::Field(path)) = &sort {
+        warn_missing(ctx, "--sort", &[path.as_str()], &seen, filtered);
     }
 
     if let Some(key) = &sort {
@@ -223,7 +292,7 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
                         format::cell(&row.info.tags.join(",")),
                     ];
                     cells.extend(values.iter().map(|v| match v {
-                        Some(v) => format::cell(&format::plain(v)),
+                        Some(v) => format::cell(&format::plain_shown(v, args.precision.digits())),
                         None => "-".to_owned(),
                     }));
                     cells

@@ -2,23 +2,35 @@
 //! or PNG file.
 //!
 //! `RUN:PATH` plots one FloatSeries, `RUN` alone every FloatSeries of the
-//! run; all on one chart, named `RUN:PATH` in the legend. The x axis is the
-//! step, or with `--x time` the seconds since the series' first point.
-//! NaN and ±Inf values are skipped (the line joins the points around
-//! them, and the legend or the closing line says how many were skipped);
-//! long series are thinned keeping every pixel column's minimum and
-//! maximum (see [`crate::chart::downsample`]).
+//! run; with `--where`, `--tag` or `--project`, each `PATH` is plotted for
+//! every run they select (runs without it are left out, with a warning).
+//! All go on one chart, named `RUN:PATH` in the legend, each with its own
+//! colour and dash (at most [`MAX_SERIES`]). The x axis is the step, or
+//! with `--x time` the seconds since the series' first point (by step when
+//! all points share one timestamp). NaN and ±Inf values are skipped, and
+//! values at or below 0 on a log axis (`--log-x`, `--log-y`): the line
+//! joins the points around them, and the legend or the closing line says
+//! how many were skipped. `--smooth W` draws an exponential moving average
+//! over the raw line, drawn faint. Long series are thinned keeping every
+//! pixel column's minimum and maximum (see [`crate::chart::downsample`]).
+//! In a terminal the chart fills it. `--follow` draws again whenever the
+//! series change (in place on a terminal, or rewriting the file), until no
+//! run plotted is running.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use hippocamp_core::structure::Entry;
 use hippocamp_core::{FieldType, Run, Value};
 
+use terminal_size::{Height, Width};
+
 use crate::args::{PlotArgs, XAxis};
-use crate::chart::{self, Chart, Series};
-use crate::store::{field_paths, require_path, typed_field_paths, Context};
+use crate::chart::{self, Chart, Series, MAX_SERIES};
+use crate::filter::Expr;
+use crate::format;
+use crate::store::{field_paths, nearest_hint, require_path, typed_field_paths, Context};
 use crate::CliError;
 
 /// The kinds of file `plot -o` writes, by extension.
@@ -48,19 +60,119 @@ fn image_format(path: &Path) -> Result<ImageFormat, CliError> {
     }
 }
 
+/// What one argument asks to plot: in run `runs[run]`, the FloatSeries at
+/// `path`, or every FloatSeries of the run.
+struct Target {
+    run: usize,
+    path: Option<String>,
+}
+
 /// Runs `hippocamp plot`: draws the series in the terminal (on `out`), or
-/// writes an SVG or PNG file and says so on `out`.
+/// writes an SVG or PNG file and says so on `out`; with `--follow`, again
+/// each time the series change, until the runs end.
 ///
 /// The terminal chart is coloured when stdout is a terminal and `NO_COLOR`
-/// is not set. Errors: an unknown run or path, a path that is not a
-/// FloatSeries, a run without FloatSeries, an output file that is neither
-/// `.svg` nor `.png` or cannot be written.
+/// is not set, and then fills the terminal. Errors: an unknown run or
+/// path, a path that is not a FloatSeries, a run without FloatSeries, no
+/// run selected, more than [`MAX_SERIES`] series, an output file that is
+/// neither `.svg` nor `.png` or cannot be written.
 pub fn run(ctx: &Context, args: PlotArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let format = args.output.as_deref().map(image_format).transpose()?;
+    if let Some(weight) = args.smooth {
+        if !(0.0..1.0).contains(&weight) {
+            return Err(CliError::new(format!(
+                "--smooth takes a weight from 0 up to (not including) 1, such as 0.9; {weight} is not one"
+            )));
+        }
+    }
+    if !(args.interval.is_finite() && args.interval >= 0.01) {
+        return Err(CliError::new(format!(
+            "--interval takes seconds, at least 0.01; {} is not",
+            args.interval
+        )));
+    }
+    let selecting = args.filter.is_some() || !args.tag.is_empty() || args.project.is_some();
+    let (runs, targets) = if selecting {
+        select(ctx, &args)?
+    } else {
+        named(ctx, &args)?
+    };
 
+    let stdout = std::io::stdout();
+    let on_terminal = stdout.is_terminal();
+    let colour = on_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut shown: Option<Chart> = None;
+    let mut frame_lines = 0;
+    loop {
+        // The state before the points: the last frame, drawn once the runs
+        // have ended, holds all they logged.
+        let running = args.follow && any_running(ctx, &runs)?;
+        let chart = build(&runs, &targets, &args, running)?;
+        if shown.as_ref() != Some(&chart) {
+            match (args.output.as_deref(), format) {
+                (Some(path), Some(format)) => {
+                    write_image(&chart, path, format)?;
+                    writeln!(out, "{}", written_note(&chart, path))?;
+                }
+                _ => {
+                    let size = match terminal_size::terminal_size_of(&stdout) {
+                        Some((Width(w), Height(h))) if on_terminal => {
+                            chart::terminal_canvas(&chart, usize::from(w), usize::from(h))
+                        }
+                        _ => chart::TERMINAL_SIZE,
+                    };
+                    let text = chart::terminal(&chart, colour, size);
+                    if on_terminal && frame_lines > 0 {
+                        // Back to the top of the last frame, which is cleared.
+                        write!(out, "\x1b[{frame_lines}A\x1b[J")?;
+                    }
+                    out.write_all(text.as_bytes())?;
+                    frame_lines = text.lines().count();
+                }
+            }
+            out.flush()?;
+            shown = Some(chart);
+        }
+        if !running {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs_f64(args.interval));
+    }
+}
+
+/// `wrote loss.svg (2 series, 1 NaN/Inf point not drawn)`.
+fn written_note(chart: &Chart, path: &Path) -> String {
+    let skipped: usize = chart.series.iter().map(|s| chart.not_drawn(s)).sum();
+    let count = chart.series.len();
+    let what = if chart.log_x || chart.log_y {
+        "NaN/Inf or non-positive"
+    } else {
+        "NaN/Inf"
+    };
+    let mut note = format!("wrote {} ({count} series", path.display());
+    match skipped {
+        0 => {}
+        1 => note.push_str(&format!(", 1 {what} point not drawn")),
+        n => note.push_str(&format!(", {n} {what} points not drawn")),
+    }
+    note.push(')');
+    note
+}
+
+fn write_image(chart: &Chart, path: &Path, format: ImageFormat) -> Result<(), CliError> {
+    let bytes = match format {
+        ImageFormat::Svg => chart::svg(chart)?.into_bytes(),
+        ImageFormat::Png => chart::png(chart)?,
+    };
+    crate::output::create(path)?
+        .write_all(&bytes)
+        .map_err(|err| CliError::new(format!("cannot write {}: {err}", path.display())))
+}
+
+/// The runs and series named as `RUN` or `RUN:PATH`, each checked.
+fn named(ctx: &Context, args: &PlotArgs) -> Result<(Vec<Run>, Vec<Target>), CliError> {
     let mut runs: Vec<Run> = Vec::new();
-    let mut series: Vec<Series> = Vec::new();
-    let mut paths: Vec<String> = Vec::new();
+    let mut targets = Vec::new();
     for spec in &args.series {
         let (id, path) = match spec.split_once(':') {
             Some((id, path)) => (id, Some(path)),
@@ -68,75 +180,259 @@ pub fn run(ctx: &Context, args: PlotArgs, out: &mut dyn Write) -> Result<(), Cli
         };
         if id.is_empty() {
             return Err(CliError::new(format!(
-                "`{spec}` names no run: write RUN or RUN:PATH"
+                "`{spec}` names no run: write RUN or RUN:PATH (or PATH with --where, --tag or --project)"
             )));
         }
-        let run = match runs.iter().position(|r| r.id() == id) {
-            Some(i) => &runs[i],
+        let index = match runs.iter().position(|r| r.id() == id) {
+            Some(i) => i,
             None => {
                 runs.push(ctx.open_run(id)?);
-                &runs[runs.len() - 1]
+                runs.len() - 1
             }
         };
-        let chosen = match path {
+        let run = &runs[index];
+        let path = match path {
             Some("") => {
                 return Err(CliError::new(format!(
                 "`{spec}` names no path: write {id} for every FloatSeries of the run, or {id}:PATH"
             )))
             }
             Some(path) => {
-                check_float_series(run, path)?;
-                vec![path.to_owned()]
+                // A run being followed may not have logged it yet.
+                let waiting = args.follow
+                    && run.at(path).field_type()?.is_none()
+                    && hippocamp_core::path::validate(path).is_ok()
+                    && ctx.run_info(id)?.state == "running";
+                if !waiting {
+                    check_float_series(run, path)?;
+                }
+                Some(path.to_owned())
             }
+            None => {
+                if !args.follow || ctx.run_info(id)?.state != "running" {
+                    all_float_series(run)?;
+                }
+                None
+            }
+        };
+        targets.push(Target { run: index, path });
+    }
+    Ok((runs, targets))
+}
+
+/// The runs `--where`, `--tag` and `--project` select (in the store's
+/// order), and for each the FloatSeries at each PATH given. Runs selected
+/// without such a series are left out, with a warning; none left is an
+/// error.
+fn select(ctx: &Context, args: &PlotArgs) -> Result<(Vec<Run>, Vec<Target>), CliError> {
+    for path in &args.series {
+        if path.contains(':') {
+            return Err(CliError::new(format!(
+                "`{path}`: with --where, --tag or --project, give field paths (train/loss), not RUN:PATH"
+            )));
+        }
+        hippocamp_core::path::validate(path)
+            .map_err(|e| CliError::new(format!("invalid field path `{path}`: {e}")))?;
+    }
+    let filter = match &args.filter {
+        Some(source) => {
+            Some(Expr::parse(source).map_err(|e| CliError::new(format!("--where: {e}")))?)
+        }
+        None => None,
+    };
+    let project_key = args.project.as_deref().map(hippocamp_core::project_key);
+    let mut runs: Vec<Run> = Vec::new();
+    let mut infos = Vec::new();
+    for info in ctx.runs()? {
+        let keep = project_key
+            .as_ref()
+            .is_none_or(|key| *key == hippocamp_core::project_key(&info.project))
+            && args.tag.iter().all(|tag| info.tags.contains(tag));
+        if !keep {
+            continue;
+        }
+        let run = match ctx.open_run(&info.id) {
+            Ok(run) => run,
+            // Deleted since it was listed.
+            Err(_) if ctx.run_info(&info.id).is_err() => continue,
+            Err(err) => return Err(err),
+        };
+        if let Some(filter) = &filter {
+            let mut failure = None;
+            let matched = filter.matches(|path| match format::field_value(&run, path) {
+                Ok(value) => Ok::<_, ()>(value),
+                Err(err) => {
+                    failure = Some(err);
+                    Err(())
+                }
+            });
+            if let Some(err) = failure {
+                return Err(err);
+            }
+            if matched != Ok(true) {
+                continue;
+            }
+        }
+        runs.push(run);
+        infos.push(info);
+    }
+    let criteria = selection_text(args);
+    if runs.is_empty() {
+        return Err(CliError::new(format!("no run matches {criteria}")));
+    }
+
+    let mut targets = Vec::new();
+    for path in &args.series {
+        let mut left_out = Vec::new();
+        let mut known = std::collections::BTreeSet::new();
+        for (index, (run, info)) in runs.iter().zip(&infos).enumerate() {
+            let field_type = run.at(path.as_str()).field_type()?;
+            let waiting = args.follow && field_type.is_none() && info.state == "running";
+            if field_type == Some(FieldType::FloatSeries) || waiting {
+                targets.push(Target {
+                    run: index,
+                    path: Some(path.clone()),
+                });
+            } else {
+                left_out.push(run.id().to_owned());
+                known.extend(float_series_paths(&run.structure()?.entries, ""));
+            }
+        }
+        if left_out.len() == runs.len() {
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(CliError::new(format!(
+                "none of the runs {criteria} selects ({}) has a FloatSeries `{path}`{}",
+                left_out.join(", "),
+                nearest_hint(path, &known)
+            )));
+        }
+        if !left_out.is_empty() {
+            ctx.warn(format!(
+                "left out {}: no FloatSeries `{path}` in {}",
+                left_out.join(", "),
+                if left_out.len() == 1 { "it" } else { "them" }
+            ));
+        }
+    }
+    Ok((runs, targets))
+}
+
+/// `--where `…`, --tag x, --project p`, as an error names them.
+fn selection_text(args: &PlotArgs) -> String {
+    let mut parts = Vec::new();
+    if let Some(filter) = &args.filter {
+        parts.push(format!("--where `{filter}`"));
+    }
+    for tag in &args.tag {
+        parts.push(format!("--tag {tag}"));
+    }
+    if let Some(project) = &args.project {
+        parts.push(format!("--project {project}"));
+    }
+    parts.join(", ")
+}
+
+/// Whether any of `runs` is still running (by the store's account: a
+/// writer with a fresh heartbeat).
+fn any_running(ctx: &Context, runs: &[Run]) -> Result<bool, CliError> {
+    Ok(ctx
+        .runs()?
+        .iter()
+        .any(|info| info.state == "running" && runs.iter().any(|r| r.id() == info.id)))
+}
+
+/// The chart of the targets as they are now. `following`: a path not
+/// logged yet is an empty series, not an error.
+fn build(
+    runs: &[Run],
+    targets: &[Target],
+    args: &PlotArgs,
+    following: bool,
+) -> Result<Chart, CliError> {
+    let mut paths: Vec<(&Run, String)> = Vec::new();
+    for target in targets {
+        let run = &runs[target.run];
+        let chosen = match &target.path {
+            Some(path) => vec![path.clone()],
+            None if following => float_series_paths(&run.structure()?.entries, ""),
             None => all_float_series(run)?,
         };
         for path in chosen {
-            let label = format!("{}:{path}", run.id());
-            if series.iter().any(|s| s.label == label) {
-                continue;
+            if !paths.iter().any(|(r, p)| r.id() == run.id() && *p == path) {
+                paths.push((run, path));
             }
-            let points = read_points(run, &path, args.x)?;
-            series.push(Series { label, points });
-            paths.push(path);
         }
     }
-
+    if paths.len() > MAX_SERIES {
+        return Err(CliError::new(format!(
+            "{} series asked for: one chart draws at most {MAX_SERIES}, each with its own colour and dash (name fewer, or narrow with --where)",
+            paths.len()
+        )));
+    }
+    let read = |x: XAxis| -> Result<Vec<Series>, CliError> {
+        paths
+            .iter()
+            .map(|(run, path)| {
+                let points = match run.at(path.as_str()).field_type()? {
+                    None if following => Vec::new(),
+                    _ => read_points(run, path, x)?,
+                };
+                Ok(Series {
+                    label: format!("{}:{path}", run.id()),
+                    points,
+                })
+            })
+            .collect()
+    };
+    let mut series = read(args.x)?;
+    let mut x_label = match args.x {
+        XAxis::Step => "step".to_owned(),
+        XAxis::Time => "time (s)".to_owned(),
+    };
+    // Points that all share one timestamp make no time axis: by step then.
+    if args.x == XAxis::Time && one_timestamp(&series) {
+        series = read(XAxis::Step)?;
+        x_label = "step (all points have one timestamp)".to_owned();
+    }
     let y_label = match paths.first() {
-        Some(first) if paths.iter().all(|p| p == first) => first.clone(),
+        Some((_, first)) if paths.iter().all(|(_, p)| p == first) => first.clone(),
         _ => "value".to_owned(),
     };
-    let x_label = match args.x {
-        XAxis::Step => "step",
-        XAxis::Time => "time (s)",
-    };
-    let chart = Chart {
-        series,
-        x_label: x_label.to_owned(),
-        y_label,
-    };
-
-    let (Some(path), Some(format)) = (args.output.as_deref(), format) else {
-        let colour = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        out.write_all(chart::terminal(&chart, colour).as_bytes())?;
-        return Ok(());
-    };
-    let bytes = match format {
-        ImageFormat::Svg => chart::svg(&chart)?.into_bytes(),
-        ImageFormat::Png => chart::png(&chart)?,
-    };
-    std::fs::write(path, bytes)
-        .map_err(|err| CliError::new(format!("cannot write {}: {err}", path.display())))?;
-    let skipped: usize = chart.series.iter().map(Series::skipped).sum();
-    let count = chart.series.len();
-    let mut note = format!("wrote {} ({count} series", path.display());
-    match skipped {
-        0 => {}
-        1 => note.push_str(", 1 NaN/Inf point not drawn"),
-        n => note.push_str(&format!(", {n} NaN/Inf points not drawn")),
+    let mut y_notes = Vec::new();
+    if args.log_y {
+        y_notes.push("log".to_owned());
     }
-    writeln!(out, "{note})")?;
-    Ok(())
+    if let Some(weight) = args.smooth {
+        y_notes.push(format!("EMA {weight}"));
+    }
+    let y_label = if y_notes.is_empty() {
+        y_label
+    } else {
+        format!("{y_label} ({})", y_notes.join(", "))
+    };
+    if args.log_x {
+        x_label.push_str(" (log)");
+    }
+    Ok(Chart {
+        log_x: args.log_x,
+        log_y: args.log_y,
+        smoothing: args.smooth,
+        digits: usize::from(args.precision),
+        ..Chart::new(series, x_label, y_label)
+    })
+}
+
+/// Whether the series have more than one point, all at one x (their
+/// times since their first point are all 0).
+fn one_timestamp(series: &[Series]) -> bool {
+    let xs = || {
+        series
+            .iter()
+            .flat_map(|s| &s.points)
+            .map(|p| p.0)
+            .filter(|x| x.is_finite())
+    };
+    xs().count() > 1 && xs().all(|x| x == 0.0)
 }
 
 /// Checks that `path` holds a FloatSeries in `run`; else says what it is.

@@ -13,7 +13,8 @@
 //!      |--> loss: FloatSeries (5 points, last 0.1 at step 4, min 0.1, max 0.9)
 //! ```
 //!
-//! Atoms show their value (strings quoted), series their number of points,
+//! Atoms show their value (strings quoted, floats to `--precision`
+//! significant digits), series their number of points,
 //! last value and step, and for a FloatSeries the minimum and maximum (NaN
 //! left out of them), files their name and size, sets their items. The
 //! whole run includes `sys` (id, state, hostname, tags, …), unlike
@@ -50,7 +51,8 @@ pub fn run(ctx: &Context, args: ShowArgs, out: &mut dyn Write) -> Result<(), Cli
         }
     };
     let mut text = String::new();
-    draw(&run, &base, &structure.entries, 0, &mut text)?;
+    let digits = args.precision.digits();
+    draw(&run, &base, &structure.entries, 0, digits, &mut text)?;
     out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -60,6 +62,7 @@ fn draw(
     base: &str,
     entries: &BTreeMap<String, Entry>,
     depth: usize,
+    digits: usize,
     text: &mut String,
 ) -> Result<(), CliError> {
     for (name, entry) in entries {
@@ -70,18 +73,18 @@ fn draw(
         match entry {
             Entry::Namespace(children) => {
                 text.push('\n');
-                draw(run, &path, children, depth + 1, text)?;
+                draw(run, &path, children, depth + 1, digits, text)?;
             }
             Entry::Field {
                 value: Some(value), ..
             } => {
                 text.push_str(": ");
-                text.push_str(&format::quoted(value));
+                text.push_str(&format::quoted_shown(value, digits));
                 text.push('\n');
             }
             Entry::Field { field_type, .. } => {
                 text.push_str(": ");
-                text.push_str(&describe(run, &path, *field_type)?);
+                text.push_str(&describe(run, &path, *field_type, digits)?);
                 text.push('\n');
             }
         }
@@ -90,7 +93,12 @@ fn draw(
 }
 
 /// A non-atom field in one line: its type and what it holds.
-fn describe(run: &Run, path: &str, field_type: FieldType) -> Result<String, CliError> {
+fn describe(
+    run: &Run,
+    path: &str,
+    field_type: FieldType,
+    digits: usize,
+) -> Result<String, CliError> {
     let handler = run.at(path);
     let read = |result: hippocamp_core::Result<Value>| -> Result<Option<Value>, CliError> {
         match result {
@@ -115,7 +123,7 @@ fn describe(run: &Run, path: &str, field_type: FieldType) -> Result<String, CliE
                 Err(hippocamp_core::Error::NotFound { .. }) => Vec::new(),
                 Err(err) => return Err(err.into()),
             };
-            format!("{t} ({})", series_summary(t, &points))
+            format!("{t} ({})", series_summary(t, &points, digits))
         }
         t => t.to_string(),
     };
@@ -123,7 +131,11 @@ fn describe(run: &Run, path: &str, field_type: FieldType) -> Result<String, CliE
 }
 
 /// `5 points, last 0.1 at step 4, min 0.1, max 0.9`.
-fn series_summary(field_type: FieldType, points: &[hippocamp_core::Point]) -> String {
+fn series_summary(
+    field_type: FieldType,
+    points: &[hippocamp_core::Point],
+    digits: usize,
+) -> String {
     let Some(last) = points.last() else {
         return "no points".to_owned();
     };
@@ -137,7 +149,7 @@ fn series_summary(field_type: FieldType, points: &[hippocamp_core::Point]) -> St
         "{count}, last {} at step {}",
         match &last.value {
             Value::File(info) => format::file(info),
-            other => format::quoted(other),
+            other => format::quoted_shown(other, digits),
         },
         format::step(last.step)
     );
@@ -154,8 +166,8 @@ fn series_summary(field_type: FieldType, points: &[hippocamp_core::Point]) -> St
         });
         text.push_str(&format!(
             ", min {}, max {}",
-            format::float(min),
-            format::float(max)
+            format::float_shown(min, digits),
+            format::float_shown(max, digits)
         ));
     }
     text
@@ -179,14 +191,30 @@ mod tests {
     fn min_and_max_leave_nan_out() {
         let points = [point(0.0, 0.5), point(1.0, f64::NAN), point(2.0, -1.0)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &points),
+            series_summary(FieldType::FloatSeries, &points, 6),
             "3 points, last -1.0 at step 2, min -1.0, max 0.5"
         );
         let all_nan = [point(0.5, f64::NAN)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &all_nan),
+            series_summary(FieldType::FloatSeries, &all_nan, 6),
             "1 point, last NaN at step 0.5, min NaN, max NaN"
         );
-        assert_eq!(series_summary(FieldType::FloatSeries, &[]), "no points");
+        assert_eq!(series_summary(FieldType::FloatSeries, &[], 6), "no points");
+    }
+
+    #[test]
+    fn values_show_to_the_precision() {
+        let points = [
+            point(0.0, 0.30000000000000004),
+            point(1.0, 0.17884799999999998),
+        ];
+        assert_eq!(
+            series_summary(FieldType::FloatSeries, &points, 6),
+            "2 points, last 0.178848 at step 1, min 0.178848, max 0.3"
+        );
+        assert_eq!(
+            series_summary(FieldType::FloatSeries, &points, 2),
+            "2 points, last 0.18 at step 1, min 0.18, max 0.3"
+        );
     }
 }
