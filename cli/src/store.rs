@@ -1,7 +1,7 @@
 //! Finding the store, its runs and their fields, with errors that say what
 //! was looked for and what exists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -179,14 +179,9 @@ pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
     )))
 }
 
-/// ` (nearest: a, b, c)`, the three candidates closest to `wanted`, or
-/// ` (there are none)` when there are none.
-///
-/// The namespaces of the candidates are candidates too. They rank:
-/// first what is under `wanted` or is `wanted` in a namespace (`params` →
-/// `params/lr`, `lr` → `params/lr`), then what starts with it (`param` →
-/// `params`), then what is in the same namespace; within each, a last
-/// segment with the same first letter, then the fewest edits.
+/// ` (nearest: a, b, c)`, the three candidates closest to `wanted` (and
+/// their namespaces, ranked as [`hippocamp_core::nearest`] ranks them),
+/// or ` (there are none)` when there are none.
 ///
 /// ```
 /// use hippocamp_cli::store::nearest_hint;
@@ -196,53 +191,11 @@ pub fn require_path(run: &Run, path: &str) -> Result<(), CliError> {
 /// assert!(nearest_hint("params/lr", &paths).starts_with(" (nearest: params/learning_rate, "));
 /// ```
 pub fn nearest_hint(wanted: &str, candidates: &[&str]) -> String {
-    let mut all: BTreeSet<&str> = BTreeSet::new();
-    for candidate in candidates {
-        all.insert(candidate);
-        let mut end = candidate.len();
-        while let Some(slash) = candidate[..end].rfind('/') {
-            all.insert(&candidate[..slash]);
-            end = slash;
-        }
-    }
-    all.remove(wanted);
-    if all.is_empty() {
+    let nearest = hippocamp_core::nearest(wanted, candidates.iter().copied());
+    if nearest.is_empty() {
         return " (there are none)".to_owned();
     }
-    let (wanted_parent, wanted_name) = split_last(wanted);
-    let under = format!("{wanted}/");
-    let inside = format!("/{wanted}");
-    let tier = |c: &str| -> u8 {
-        if c.starts_with(&under) || c.ends_with(&inside) {
-            0
-        } else if c.starts_with(wanted) {
-            1
-        } else if split_last(c).0 == wanted_parent {
-            2
-        } else {
-            3
-        }
-    };
-    let mut ranked: Vec<(u8, bool, usize, &str)> = all
-        .into_iter()
-        .map(|c| {
-            let (_, name) = split_last(c);
-            (
-                tier(c),
-                name.chars().next() != wanted_name.chars().next(),
-                strsim::levenshtein(wanted, c),
-                c,
-            )
-        })
-        .collect();
-    ranked.sort();
-    let nearest: Vec<&str> = ranked.iter().take(3).map(|r| r.3).collect();
     format!(" (nearest: {})", nearest.join(", "))
-}
-
-/// `(parent, last segment)` of a path (`("", path)` at the top).
-fn split_last(path: &str) -> (&str, &str) {
-    path.rsplit_once('/').unwrap_or(("", path))
 }
 
 #[cfg(test)]

@@ -1,24 +1,59 @@
 //! The names nearest to one that was not found: what an error about an
 //! unknown run id or path suggests instead.
 
-/// The (at most three) candidates nearest to `wanted`, nearest first: those
-/// in the same namespace (same text before the last `/`) first, then those
-/// whose last segment starts with the same letter, then by edit distance.
-/// `params/lr` suggests `params/learning_rate` before `sys/id`; `MNIST-12`
-/// suggests `MNIST-1` before `CIFAR-1`.
+use std::collections::BTreeSet;
+
+/// The (at most three) names nearest to `wanted` among `candidates` and
+/// the namespaces above them, nearest first. Ranked by, in turn:
+///
+/// 1. names under `wanted` or with it as their last part (`params` →
+///    `params/lr`; `learning_rate` → `params/learning_rate`);
+/// 2. names that start with it (`param` → `params`);
+/// 3. names in the same namespace (`params/lr` → `params/learning_rate`
+///    before `sys/id`);
+/// 4. the rest;
+///
+/// and within each, a last segment with the same first letter first, then
+/// by edit distance.
 ///
 /// ```
 /// let near = hippocamp_core::nearest("MNIST-12", ["CIFAR-1", "MNIST-1", "MNIST-2", "MNIST-13"]);
 /// assert_eq!(near, ["MNIST-1", "MNIST-13", "MNIST-2"]);
+/// let paths = ["params/batch", "params/learning_rate", "sys/id"];
+/// assert_eq!(hippocamp_core::nearest("param", paths)[0], "params");
+/// assert_eq!(hippocamp_core::nearest("params/lr", paths)[0], "params/learning_rate");
 /// ```
 pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut all: BTreeSet<&str> = BTreeSet::new();
+    for candidate in candidates {
+        all.insert(candidate);
+        let mut end = candidate.len();
+        while let Some(slash) = candidate[..end].rfind('/') {
+            all.insert(&candidate[..slash]);
+            end = slash;
+        }
+    }
+    all.remove(wanted);
     let (wanted_parent, wanted_name) = split_last(wanted);
-    let mut ranked: Vec<(bool, bool, usize, &str)> = candidates
+    let under = format!("{wanted}/");
+    let inside = format!("/{wanted}");
+    let tier = |c: &str| -> u8 {
+        if c.starts_with(&under) || c.ends_with(&inside) {
+            0
+        } else if c.starts_with(wanted) {
+            1
+        } else if split_last(c).0 == wanted_parent {
+            2
+        } else {
+            3
+        }
+    };
+    let mut ranked: Vec<(u8, bool, usize, &str)> = all
         .into_iter()
         .map(|c| {
-            let (parent, name) = split_last(c);
+            let (_, name) = split_last(c);
             (
-                parent != wanted_parent,
+                tier(c),
                 name.chars().next() != wanted_name.chars().next(),
                 strsim::levenshtein(wanted, c),
                 c,
@@ -26,7 +61,6 @@ pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
         })
         .collect();
     ranked.sort();
-    ranked.dedup_by_key(|r| r.3);
     ranked.into_iter().take(3).map(|r| r.3).collect()
 }
 
