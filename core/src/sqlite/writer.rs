@@ -241,6 +241,7 @@ pub(crate) fn spawn(
                 conn,
                 dir,
                 run,
+                seen_version: None,
                 identity,
                 fields: FxHashMap::default(),
             };
@@ -258,12 +259,20 @@ struct WriterField {
     /// Its row, once found or made in a committed (or the current) batch.
     row: Option<i64>,
     chunk: Option<Chunk>,
+    /// The last chunks of its series as this writer left them (newest
+    /// first), while no other connection has written to the store since:
+    /// then the next batch needs no query to find them.
+    tail: Option<Vec<TailChunk>>,
 }
 
 struct Writer {
     conn: Connection,
     dir: PathBuf,
     run: i64,
+    /// SQLite's `data_version` when this writer's last batch committed: it
+    /// changes only when another connection commits, which is when the
+    /// fields' cached tails may be wrong.
+    seen_version: Option<i64>,
     identity: WriterIdentity,
     fields: FxHashMap<FieldId, WriterField>,
 }
@@ -355,6 +364,16 @@ impl Writer {
         // Field rows whose values changed, sealed once at the batch's end
         // (a set that gets items in many commands is hashed once).
         let mut unsealed = FxHashSet::default();
+        // Read under the write lock: nobody else commits until this batch
+        // ends, so this stays the version after its commit too.
+        let version: i64 = tx
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| sql_error("cannot start a write", e))?;
+        if self.seen_version != Some(version) {
+            for field in self.fields.values_mut() {
+                field.tail = None;
+            }
+        }
         let result = (|| -> Result<(), Error> {
             for command in batch.drain(..) {
                 match apply(
@@ -375,7 +394,9 @@ impl Writer {
             }
             for field in self.fields.values_mut() {
                 if let (Some(chunk), Some(row)) = (field.chunk.take(), field.row) {
-                    if let Err(refused) = store_points(&tx, row, &field.path, chunk)? {
+                    if let Err(refused) =
+                        store_points(&tx, row, &field.path, chunk, &mut field.tail)?
+                    {
                         first_command_error.get_or_insert(refused);
                     }
                 }
@@ -397,12 +418,15 @@ impl Writer {
             // points it held are lost (the error says so). Rows are found
             // (or made) again by path when next needed.
             batch.clear();
+            self.seen_version = None;
             for field in self.fields.values_mut() {
                 field.row = None;
                 field.chunk = None;
+                field.tail = None;
             }
             return Err(err);
         }
+        self.seen_version = Some(version);
         match first_command_error {
             Some(err) => Err(err),
             None => Ok(()),
@@ -499,6 +523,7 @@ fn apply(
                     field_type,
                     row: None,
                     chunk: None,
+                    tail: None,
                 },
             );
             row(tx, run, fields, field)?;
@@ -576,6 +601,7 @@ fn apply(
             let row = row(tx, run, fields, field)?;
             if let Some(state) = fields.get_mut(&field) {
                 state.chunk = None;
+                state.tail = None;
             }
             tx.prepare_cached("DELETE FROM chunks WHERE field = ?1")
                 .and_then(|mut s| s.execute([row]))
@@ -661,7 +687,7 @@ fn push_point(
     chunk.timestamps.push(timestamp);
     if chunk.steps.len() >= CHUNK_POINTS {
         if let Some(full) = state.chunk.take() {
-            store_points(tx, row, &state.path, full)?.map_err(Failure::Command)?;
+            store_points(tx, row, &state.path, full, &mut state.tail)?.map_err(Failure::Command)?;
         }
     }
     Ok(())
@@ -726,13 +752,21 @@ fn tail_chunks(
 /// ends up in a few dozen chunks at most, not one per point, and each point
 /// is rewritten about log8(n) times; a series written in large batches is
 /// rarely touched twice.
+///
+/// `cached` holds the series' last chunks as this writer left them, when
+/// they are known to be so; it is taken, and given back as the store now
+/// has them.
 fn store_points(
     tx: &rusqlite::Transaction<'_>,
     row: i64,
     path: &str,
     mut chunk: Chunk,
+    cached: &mut Option<Vec<TailChunk>>,
 ) -> Result<Result<(), Error>, StorageError> {
-    let mut tail = tail_chunks(tx, row, MERGE_FAN_IN - 1)?;
+    let mut tail = match cached.take() {
+        Some(tail) => tail,
+        None => tail_chunks(tx, row, MERGE_FAN_IN - 1)?,
+    };
     let mut refused = Ok(());
     if let (Some(last), Some(&first)) = (tail.first(), chunk.steps.first()) {
         if first <= last.last_step {
@@ -798,17 +832,22 @@ fn store_points(
         }
         tail = tail_chunks(tx, row, MERGE_FAN_IN - 1)?;
     }
-    write_chunk(tx, row, &chunk)?;
+    if let Some(written) = write_chunk(tx, row, &chunk)? {
+        tail.insert(0, written);
+        tail.truncate(MERGE_FAN_IN - 1);
+        *cached = Some(tail);
+    }
     Ok(refused)
 }
 
+/// Inserts a chunk of the field `row`; says what row it became.
 fn write_chunk(
     tx: &rusqlite::Transaction<'_>,
     row: i64,
     chunk: &Chunk,
-) -> Result<(), StorageError> {
+) -> Result<Option<TailChunk>, StorageError> {
     let (Some(&first), Some(&last)) = (chunk.steps.first(), chunk.steps.last()) else {
-        return Ok(());
+        return Ok(None);
     };
     tx.prepare_cached(
         "INSERT INTO chunks (field, first_step, last_step, count, data) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -823,7 +862,12 @@ fn write_chunk(
         ])
     })
     .map_err(|e| sql_error("cannot write series points", e))?;
-    Ok(())
+    Ok(Some(TailChunk {
+        chunk: tx.last_insert_rowid(),
+        first_step: first,
+        last_step: last,
+        count: chunk.steps.len(),
+    }))
 }
 
 /// An atom as the `int_value`/`text_value` pair of its row. Floats are
