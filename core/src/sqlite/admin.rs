@@ -13,10 +13,12 @@ use std::io::{Read, Write};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
+use super::blob::{self, BlobFault};
 use super::codec::{self, Chunk, Points, StoredFile};
 use super::writer::{blob_path, hex, is_sha256_hex as is_sha, CHUNK_POINTS};
 use super::{
@@ -257,19 +259,48 @@ pub struct Blob {
     pub path: PathBuf,
 }
 
+/// A temporary file in the store's `files/` (`files/.…tmp` or
+/// `files/ab/.…tmp`): an upload being copied or stored, or one left behind
+/// by a process that was killed while it wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporaryFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub modified: SystemTime,
+}
+
+/// How long a temporary file in `files/` must have been left untouched
+/// before [`WritableRepository::gc`] takes it for one left behind (by a
+/// process killed while it stored a file, or a disk that filled up): an
+/// hour. A live upload is never that old: its file is written to as it is
+/// copied, and once complete it is moved into place by the run's writer
+/// within its next batch (a second or so), or removed.
+pub const STALE_TEMPORARY_AFTER: Duration = Duration::from_secs(3600);
+
 /// What [`WritableRepository::gc`] removed (or, in a dry run, would
 /// remove).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GcReport {
     /// The contents no run refers to.
     pub blobs: Vec<Blob>,
+    /// The temporary files left behind (untouched for
+    /// [`STALE_TEMPORARY_AFTER`]).
+    pub temporary: Vec<TemporaryFile>,
     /// Whether this was a dry run (nothing removed).
     pub dry_run: bool,
 }
 
 impl GcReport {
-    /// The bytes freed (or that would be).
+    /// The bytes freed (or that would be): contents and temporary files.
     pub fn bytes(&self) -> u64 {
+        self.blob_bytes() + self.temporary.iter().map(|t| t.size).sum::<u64>()
+    }
+
+    /// The bytes of the contents freed (or that would be).
+    pub fn blob_bytes(&self) -> u64 {
         self.blobs.iter().map(|b| b.size).sum()
     }
 }
@@ -397,6 +428,74 @@ impl Repository {
             .unchecked_transaction()
             .map_err(|e| sql_error("cannot read the store", e))?;
         Ok(referenced(&tx)?)
+    }
+
+    /// Checks the content with this SHA-256 (64 lowercase hex digits) as
+    /// every read of it does, reading it once as a stream, and returns its
+    /// size; else says what is wrong: missing, a symbolic link (or behind
+    /// one), not a regular file, unreadable, or not hashing to its name.
+    /// For `hippocamp check` and such, over every content of a store.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::{BlobFault, Repository}, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let repo = Repository::open(dir.path())?;
+    /// let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    /// assert_eq!(repo.verify_blob(sha).unwrap(), 3);
+    /// std::fs::write(repo.blob_path(sha).unwrap(), b"abd").unwrap(); // altered
+    /// assert!(matches!(repo.verify_blob(sha), Err(BlobFault::Hash { .. })));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn verify_blob(&self, sha256: &str) -> Result<u64, BlobFault> {
+        blob::verify(&self.dir, sha256)
+    }
+
+    /// Writes the content with this SHA-256 into `out`, checked as
+    /// [`verify_blob`](Self::verify_blob) checks it, and returns its size.
+    /// A content of another size than `size` (when given) is refused
+    /// before anything is written; one that does not hash to its name
+    /// after all is written, so keep the output only on `Ok`.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    /// let mut out = Vec::new();
+    /// Repository::open(dir.path())?.copy_blob(sha, Some(3), &mut out)?;
+    /// assert_eq!(out, b"abc");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn copy_blob(
+        &self,
+        sha256: &str,
+        size: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, Error> {
+        blob::copy_verified(&self.dir, sha256, size, out).map_err(|e| {
+            Error::from(match e {
+                blob::CopyError::Fault(fault) => StorageError::new(format!(
+                    "the content {sha256} in the store at {} is damaged: {fault}",
+                    self.dir.display()
+                )),
+                blob::CopyError::Output(e) => StorageError::with_source(
+                    format!("cannot write a copy of the content {sha256}"),
+                    e,
+                ),
+            })
+        })
+    }
+
+    /// The temporary files in `files/` left untouched for
+    /// [`STALE_TEMPORARY_AFTER`]: what [`WritableRepository::gc`] would
+    /// remove besides unreferenced contents.
+    pub fn stale_temporary_files(&self) -> Result<Vec<TemporaryFile>, Error> {
+        Ok(list_temporaries(&self.dir, SystemTime::now())?)
     }
 
     /// The contents in `files/` that no run refers to: what
@@ -559,10 +658,13 @@ impl WritableRepository {
         Ok(())
     }
 
-    /// Removes the contents in `files/` that no run refers to and says
-    /// what it freed; a dry run only says. It holds the store's write lock
+    /// Removes the contents in `files/` that no run refers to, and the
+    /// temporary files left there untouched for [`STALE_TEMPORARY_AFTER`]
+    /// (by a process killed while it stored a file), and says what it
+    /// freed; a dry run only says. It holds the store's write lock
     /// meanwhile, so a file a run is storing right now (before the row
-    /// that refers to it commits) is never taken.
+    /// that refers to it commits) is never taken, nor is a temporary file
+    /// of an upload under way.
     ///
     /// ```
     /// use hippocamp_core::{sqlite::Repository, Run};
@@ -582,6 +684,7 @@ impl WritableRepository {
         if dry_run {
             return Ok(GcReport {
                 blobs: self.repo.unreferenced_blobs()?,
+                temporary: self.repo.stale_temporary_files()?,
                 dry_run,
             });
         }
@@ -614,8 +717,25 @@ impl WritableRepository {
         }
         tx.commit()
             .map_err(|e| sql_error("cannot collect unreferenced files", e))?;
+        // Temporary files need no lock: a stale one belongs to no live
+        // write (see STALE_TEMPORARY_AFTER).
+        let mut removed = Vec::new();
+        for temporary in list_temporaries(&dir, SystemTime::now())? {
+            match std::fs::remove_file(&temporary.path) {
+                Ok(()) => removed.push(temporary),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StorageError::with_source(
+                        format!("cannot remove {}", temporary.path.display()),
+                        e,
+                    )
+                    .into())
+                }
+            }
+        }
         Ok(GcReport {
             blobs: freed,
+            temporary: removed,
             dry_run,
         })
     }
@@ -1037,6 +1157,70 @@ fn list_blobs(dir: &Path) -> Result<Vec<Blob>, StorageError> {
     }
     blobs.sort_by(|a, b| a.sha256.cmp(&b.sha256));
     Ok(blobs)
+}
+
+/// Whether `name` is a temporary file's: the writers' `.<sha>.<pid>.<n>.tmp`,
+/// imports' `.<sha>.<pid>.import<n>.tmp`, staged uploads' `.upload.<pid>.<n>.tmp`.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// The temporary files in `files/` and `files/<xx>/` last written at
+/// least [`STALE_TEMPORARY_AFTER`] before `now`.
+fn list_temporaries(dir: &Path, now: SystemTime) -> Result<Vec<TemporaryFile>, StorageError> {
+    let files = dir.join(FILES_DIR);
+    let io = |p: &Path, e: std::io::Error| {
+        StorageError::with_source(format!("cannot list {}", p.display()), e)
+    };
+    let mut found = Vec::new();
+    let mut look = |folder: &Path| -> Result<(), StorageError> {
+        let entries = match std::fs::read_dir(folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(folder, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io(folder, e))?;
+            let name = entry.file_name();
+            if !name.to_str().is_some_and(is_temporary) {
+                continue;
+            }
+            // The entry itself, never what a link points to.
+            let meta = match std::fs::symlink_metadata(entry.path()) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&entry.path(), e)),
+            };
+            let Ok(modified) = meta.modified() else {
+                continue;
+            };
+            let untouched = now.duration_since(modified).unwrap_or_default();
+            if meta.is_file() && untouched >= STALE_TEMPORARY_AFTER {
+                found.push(TemporaryFile {
+                    path: entry.path(),
+                    size: meta.len(),
+                    modified,
+                });
+            }
+        }
+        Ok(())
+    };
+    look(&files)?;
+    let folders = match std::fs::read_dir(&files) {
+        Ok(folders) => folders,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(io(&files, e)),
+    };
+    for folder in folders {
+        let folder = folder.map_err(|e| io(&files, e))?;
+        let is_prefix = folder.file_name().to_str().is_some_and(|n| n.len() == 2);
+        // A real folder only: a link is never followed.
+        if is_prefix && folder.file_type().is_ok_and(|t| t.is_dir()) {
+            look(&folder.path())?;
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
 }
 
 /// The contents referred to by File fields and FileSeries chunks.

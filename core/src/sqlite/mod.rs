@@ -17,6 +17,7 @@
 //! [`Store`](crate::store::Store) trait, with a background writer.
 
 mod admin;
+mod blob;
 mod codec;
 mod store;
 mod writer;
@@ -30,8 +31,10 @@ use crate::error::{Error, StorageError};
 use crate::run::{Mode, STATE_RUNNING};
 
 pub use admin::{
-    Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, WritableRepository,
+    Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, TemporaryFile,
+    WritableRepository, STALE_TEMPORARY_AFTER,
 };
+pub use blob::BlobFault;
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
 pub use writer::{BATCH_BYTES, CHUNK_POINTS, MAX_QUEUED_BYTES};
