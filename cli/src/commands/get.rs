@@ -15,11 +15,17 @@
 //! `--last` gives a series' last point only (a FileSeries' last file is
 //! its default anyway). NaN and infinities print as `NaN`, `inf`, `-inf`,
 //! and in JSON, whose numbers cannot hold them, as those strings.
-//! Timestamps are RFC 3339 in UTC with nanoseconds. `-o FILE` writes to
-//! the file instead of stdout; on an error nothing is written.
+//! Timestamps are RFC 3339 in UTC with nanoseconds. Series and files are
+//! streamed: a series of any length, or a file of any size, is written as
+//! it is read, in bounded memory. `-o FILE` writes to the file instead of
+//! stdout, into a temporary file beside it that replaces it once complete:
+//! on an error the file is as it was. On stdout, an error (a damaged
+//! content, whose check ends only with its last byte) comes after what was
+//! written, with exit code 2.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use hippocamp_core::{FieldType, Point, Value};
 
@@ -52,66 +58,157 @@ pub fn run(ctx: &Context, args: GetArgs, out: &mut dyn Write) -> Result<(), CliE
         )));
     }
 
-    let mut bytes = Vec::new();
-    match field_type {
-        FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries
-            if json || field_type != FieldType::FileSeries =>
-        {
-            let points = if args.last {
-                match field_type {
-                    FieldType::FileSeries => handler
-                        .fetch_values()?
-                        .pop()
-                        .map(|p| vec![p])
-                        .ok_or_else(|| no_points("files"))?,
-                    _ => vec![handler.fetch_last().map_err(|e| not_found(e, "points"))?],
+    let write = |w: &mut dyn Write| -> Result<(), CliError> {
+        match field_type {
+            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries
+                if json || field_type != FieldType::FileSeries =>
+            {
+                if args.last {
+                    let last = match field_type {
+                        FieldType::FileSeries => handler
+                            .series_summary()?
+                            .last
+                            .ok_or_else(|| no_points("files"))?,
+                        _ => handler.fetch_last().map_err(|e| not_found(e, "points"))?,
+                    };
+                    if json {
+                        format::write_json(w, &format::point_json(&last))?;
+                    } else {
+                        write_points_csv(w, std::iter::once(Ok(last)))?;
+                    }
+                } else {
+                    // A chunk at a time: any length in bounded memory.
+                    let points = handler.fetch_points(..)?;
+                    if json {
+                        write_points_json(w, points)?;
+                    } else {
+                        write_points_csv(w, points)?;
+                    }
                 }
-            } else {
-                handler.fetch_values()?
-            };
-            if json {
-                let value = match (args.last, points.first()) {
-                    (true, Some(point)) => format::point_json(point),
-                    _ => serde_json::Value::Array(points.iter().map(format::point_json).collect()),
-                };
-                format::write_json(&mut bytes, &value)?;
-            } else {
-                write_points_csv(&mut bytes, &points)?;
+            }
+            FieldType::File | FieldType::FileSeries if !json => {
+                handler.download_to(w).map_err(|e| not_found(e, "files"))?;
+            }
+            _ => {
+                let value = handler.fetch()?;
+                if json {
+                    format::write_json(w, &format::value_json(&value))?;
+                } else {
+                    write_plain(w, &value)?;
+                }
             }
         }
-        FieldType::File | FieldType::FileSeries if !json => {
-            bytes = handler.download().map_err(|e| not_found(e, "files"))?;
-        }
-        _ => {
-            let value = handler.fetch()?;
-            if json {
-                format::write_json(&mut bytes, &format::value_json(&value))?;
-            } else {
-                write_plain(&mut bytes, &value)?;
-            }
-        }
-    }
+        Ok(())
+    };
 
     match &args.output {
-        Some(file) => std::fs::write(file, &bytes)
-            .map_err(|e| CliError::new(format!("cannot write {}: {e}", file.display())))?,
-        None => out.write_all(&bytes)?,
+        // Written aside and moved into place once complete: on an error
+        // the file is as it was.
+        Some(file) => {
+            let error =
+                |e: std::io::Error| CliError::new(format!("cannot write {}: {e}", file.display()));
+            let tmp = TempFile::beside(file).map_err(error)?;
+            let mut w = std::io::BufWriter::new(&tmp.file);
+            write(&mut w)?;
+            w.flush().map_err(error)?;
+            drop(w);
+            tmp.keep().map_err(error)?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+            write(&mut w)?;
+            w.flush()?;
+        }
     }
     Ok(())
 }
 
-/// `step,value,timestamp` with a header.
-fn write_points_csv(out: &mut dyn Write, points: &[Point]) -> Result<(), CliError> {
-    let mut records = Vec::with_capacity(points.len() + 1);
-    records.push(vec!["step".into(), "value".into(), "timestamp".into()]);
-    for point in points {
-        records.push(vec![
-            format::step(point.step),
-            format::plain(&point.value),
-            format::time(point.timestamp),
-        ]);
+/// A file written beside its target and renamed onto it when kept;
+/// removed otherwise.
+struct TempFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    file: std::fs::File,
+    kept: bool,
+}
+
+impl TempFile {
+    fn beside(target: &Path) -> std::io::Result<TempFile> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{name}.hippocamp-{}.tmp", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        Ok(TempFile {
+            tmp,
+            target: target.to_path_buf(),
+            file,
+            kept: false,
+        })
     }
-    format::write_csv(out, &records)
+
+    fn keep(mut self) -> std::io::Result<()> {
+        std::fs::rename(&self.tmp, &self.target)?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// `step,value,timestamp` with a header, a point at a time.
+fn write_points_csv(
+    out: &mut dyn Write,
+    points: impl Iterator<Item = hippocamp_core::Result<Point>>,
+) -> Result<(), CliError> {
+    let csv_error = |e: csv::Error| CliError::new(format!("cannot write CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(["step", "value", "timestamp"])
+        .map_err(csv_error)?;
+    for point in points {
+        let point = point?;
+        writer
+            .write_record([
+                format::step(point.step),
+                format::plain(&point.value),
+                format::time(point.timestamp),
+            ])
+            .map_err(csv_error)?;
+    }
+    writer
+        .flush()
+        .map_err(|e| CliError::from(std::io::Error::from(e)))
+}
+
+/// A JSON array of `{step, value, timestamp}`, pretty-printed as
+/// [`format::write_json`] prints a whole array, a point at a time.
+fn write_points_json(
+    out: &mut dyn Write,
+    points: impl Iterator<Item = hippocamp_core::Result<Point>>,
+) -> Result<(), CliError> {
+    let mut first = true;
+    for point in points {
+        let point = point?;
+        out.write_all(if first { b"[\n  " } else { b",\n  " })?;
+        first = false;
+        let text = serde_json::to_string_pretty(&format::point_json(&point))
+            .map_err(|e| CliError::new(format!("cannot write JSON: {e}")))?;
+        out.write_all(text.replace('\n', "\n  ").as_bytes())?;
+    }
+    out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
 }
 
 /// An atom plain, a set one item per line, a namespace `path: value`.

@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use hippocamp_core::store::SeriesSummary;
 use hippocamp_core::structure::Entry;
 use hippocamp_core::{FieldType, Run, Value};
 
@@ -110,12 +111,13 @@ fn describe(run: &Run, path: &str, field_type: FieldType) -> Result<String, CliE
             None => field_type.to_string(),
         },
         t if t.is_series() => {
-            let points = match handler.fetch_values() {
-                Ok(points) => points,
-                Err(hippocamp_core::Error::NotFound { .. }) => Vec::new(),
+            // Count, last, min and max, read without the points in memory.
+            let summary = match handler.series_summary() {
+                Ok(summary) => summary,
+                Err(hippocamp_core::Error::NotFound { .. }) => SeriesSummary::default(),
                 Err(err) => return Err(err.into()),
             };
-            format!("{t} ({})", series_summary(t, &points))
+            format!("{t} ({})", series_summary(t, &summary))
         }
         t => t.to_string(),
     };
@@ -123,11 +125,11 @@ fn describe(run: &Run, path: &str, field_type: FieldType) -> Result<String, CliE
 }
 
 /// `5 points, last 0.1 at step 4, min 0.1, max 0.9`.
-fn series_summary(field_type: FieldType, points: &[hippocamp_core::Point]) -> String {
-    let Some(last) = points.last() else {
+fn series_summary(field_type: FieldType, summary: &SeriesSummary) -> String {
+    let Some(last) = &summary.last else {
         return "no points".to_owned();
     };
-    let count = match (points.len(), field_type) {
+    let count = match (summary.count, field_type) {
         (1, FieldType::FileSeries) => "1 file".to_owned(),
         (n, FieldType::FileSeries) => format!("{n} files"),
         (1, _) => "1 point".to_owned(),
@@ -142,20 +144,10 @@ fn series_summary(field_type: FieldType, points: &[hippocamp_core::Point]) -> St
         format::step(last.step)
     );
     if field_type == FieldType::FloatSeries {
-        let numbers = points.iter().filter_map(|p| match p.value {
-            Value::Float(x) if !x.is_nan() => Some(x),
-            _ => None,
-        });
-        let (min, max) = numbers.fold((f64::NAN, f64::NAN), |(lo, hi), x| {
-            (
-                if lo.is_nan() || x < lo { x } else { lo },
-                if hi.is_nan() || x > hi { x } else { hi },
-            )
-        });
         text.push_str(&format!(
             ", min {}, max {}",
-            format::float(min),
-            format::float(max)
+            format::float(summary.min.unwrap_or(f64::NAN)),
+            format::float(summary.max.unwrap_or(f64::NAN))
         ));
     }
     text
@@ -175,18 +167,27 @@ mod tests {
         }
     }
 
+    fn summary(points: &[Point]) -> SeriesSummary {
+        let mut summary = SeriesSummary::default();
+        summary.include(points);
+        summary
+    }
+
     #[test]
     fn min_and_max_leave_nan_out() {
         let points = [point(0.0, 0.5), point(1.0, f64::NAN), point(2.0, -1.0)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &points),
+            series_summary(FieldType::FloatSeries, &summary(&points)),
             "3 points, last -1.0 at step 2, min -1.0, max 0.5"
         );
         let all_nan = [point(0.5, f64::NAN)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &all_nan),
+            series_summary(FieldType::FloatSeries, &summary(&all_nan)),
             "1 point, last NaN at step 0.5, min NaN, max NaN"
         );
-        assert_eq!(series_summary(FieldType::FloatSeries, &[]), "no points");
+        assert_eq!(
+            series_summary(FieldType::FloatSeries, &summary(&[])),
+            "no points"
+        );
     }
 }
