@@ -19,11 +19,12 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
 use super::blob::{self, BlobFault};
-use super::codec::{self, Chunk, Points, StoredFile};
-use super::writer::{blob_path, hex, is_sha256_hex as is_sha, CHUNK_POINTS};
-use super::{
-    connect, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository, FILES_DIR,
+use super::codec::{self, Chunk, Points};
+use super::dump::{
+    read_run_to, replay, validate_dump, Collect, DumpCheck, DumpSink, RunHeader, RunImport,
 };
+use super::writer::{blob_path, hex, is_sha256_hex as is_sha};
+use super::{connect, migrate, shown_state, sql_error, time_to_nanos, Repository, FILES_DIR};
 use crate::error::{Error, StorageError};
 use crate::value::FieldType;
 
@@ -244,7 +245,7 @@ impl RunDump {
     /// assert!(dump.check().is_err());
     /// ```
     pub fn check(&self) -> Result<(), Error> {
-        validate_dump(self)
+        validate_dump(self).map(|_| ())
     }
 }
 
@@ -337,7 +338,7 @@ fn unknown_run(dir: &Path, id: &str) -> Error {
 }
 
 /// Whether `text` names a blob: a SHA-256 in lowercase hex.
-fn unhex(text: &str) -> Option<[u8; 32]> {
+pub(super) fn unhex(text: &str) -> Option<[u8; 32]> {
     if !is_sha(text) {
         return None;
     }
@@ -401,11 +402,28 @@ impl Repository {
     /// # Ok::<(), hippocamp_core::Error>(())
     /// ```
     pub fn export_run(&self, id: &str) -> Result<RunDump, Error> {
+        let mut collect = Collect::default();
+        let header = self.export_run_to(id, &mut collect)?;
+        Ok(RunDump {
+            id: header.id,
+            project: header.project,
+            created_ns: header.created_ns,
+            heartbeat_ns: header.heartbeat_ns,
+            fields: collect.fields,
+        })
+    }
+
+    /// Reads the run `id` into `sink`, in one snapshot, and returns its
+    /// header (which `sink` got first): every field sorted by path, a
+    /// series a stored chunk at a time, so that a run of any size is read
+    /// in bounded memory. Fields created but never assigned are left out.
+    /// See [`DumpSink`] for an example.
+    pub fn export_run_to(&self, id: &str, sink: &mut dyn DumpSink) -> Result<RunHeader, Error> {
         let tx = self
             .conn
             .unchecked_transaction()
             .map_err(|e| sql_error("cannot read the run", e))?;
-        read_dump(&tx, &self.dir, id)
+        read_run_to(&tx, &self.dir, id, sink)
         // The read transaction ends (rolls back) when `tx` drops.
     }
 
@@ -766,33 +784,72 @@ impl WritableRepository {
         dump: &RunDump,
         files_dir: Option<&Path>,
     ) -> Result<String, Error> {
-        validate_dump(dump)?;
+        let files = validate_dump(dump)?;
         let dir = self.repo.dir.clone();
         // Every content must be at hand before anything is written.
-        let mut sources = Vec::new();
-        for file in dump.files() {
+        for file in files {
             if blob_path(&dir, &file.sha256).is_file() {
                 continue;
             }
             let source = files_dir.map(|d| d.join(&file.sha256));
-            match source {
-                Some(source) if source.is_file() => sources.push((file, source)),
-                _ => {
-                    return Err(StorageError::new(format!(
-                        "the content of file {:?} (sha256 {}) of run {} is neither in the store \
-                         nor in {}",
-                        file.name,
-                        file.sha256,
-                        dump.id,
-                        files_dir.map_or("the export".into(), |d| d.display().to_string())
-                    ))
-                    .into())
-                }
+            if !source.is_some_and(|s| s.is_file()) {
+                return Err(StorageError::new(format!(
+                    "the content of file {:?} (sha256 {}) of run {} is neither in the store \
+                     nor in {}",
+                    file.name,
+                    file.sha256,
+                    dump.id,
+                    files_dir.map_or("the export".into(), |d| d.display().to_string())
+                ))
+                .into());
             }
         }
-        let key = crate::run::project_key(&dump.project);
+        let mut import = self.import_run_from(&RunHeader::of(dump), files_dir)?;
+        replay(dump, &mut import)?;
+        import.commit()
+    }
+
+    /// Starts importing a run with this header, to be fed field by field
+    /// (a series a chunk at a time) through the [`DumpSink`] it returns,
+    /// and [`commit`](RunImport::commit)ted: an import of any size in
+    /// bounded memory. The run keeps the header's id unless the store has
+    /// a run with it; then it gets its project's next id. What is fed is
+    /// checked as [`import_run`](Self::import_run) checks it; file
+    /// contents the store lacks are copied from `files_dir/<sha256>` as
+    /// they come, checked against their SHA-256 and size. The store's
+    /// write lock is held until the import is committed or dropped.
+    ///
+    /// ```
+    /// use hippocamp_core::sqlite::{DumpPoint, DumpSink, FieldData, Repository, RunHeader};
+    /// use hippocamp_core::FieldType;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Repository::open_for_writing(dir.path())?;
+    /// let header = RunHeader {
+    ///     id: "MNIST-1".into(), project: "mnist".into(),
+    ///     created_ns: 0, heartbeat_ns: 0, has_files: false,
+    /// };
+    /// let mut import = store.import_run_from(&header, None)?;
+    /// import.begin_series("loss", FieldType::FloatSeries)?;
+    /// for part in 0..3 {
+    ///     let points = (0..1000).map(|i| DumpPoint { step: (part * 1000 + i) as f64, value: 0.5, timestamp_ns: 0 });
+    ///     import.points(&FieldData::FloatSeries(points.collect()))?;
+    /// }
+    /// import.end_series()?;
+    /// assert_eq!(import.commit()?, "MNIST-1");
+    /// assert_eq!(store.runs()?.len(), 1);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn import_run_from(
+        &mut self,
+        header: &RunHeader,
+        files_dir: Option<&Path>,
+    ) -> Result<RunImport<'_>, Error> {
+        // The id is checked before anything is written.
+        DumpCheck::new(&header.id)?;
+        let dir = self.repo.dir.clone();
+        let key = crate::run::project_key(&header.project);
         let tx = self.begin("import the run")?;
-        let mut id = dump.id.clone();
+        let mut id = header.id.clone();
         if find_run(&tx, &id)?.is_some() {
             id = super::next_run_id(&tx, &key)?;
         } else if let Some(n) = id
@@ -814,127 +871,17 @@ impl WritableRepository {
         // A heartbeat from the future (another machine's clock, or a
         // forged export) would keep a `running` run running for ever: one
         // that can be neither deleted nor shown as crashed.
-        let heartbeat_ns = dump
+        let heartbeat_ns = header
             .heartbeat_ns
             .min(time_to_nanos(std::time::SystemTime::now()));
         tx.execute(
             "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?4)",
-            params![id, dump.project, dump.created_ns, heartbeat_ns],
+            params![id, header.project, header.created_ns, heartbeat_ns],
         )
         .map_err(|e| sql_error("cannot record the run", e))?;
         let run = tx.last_insert_rowid();
-        // Contents are stored inside the transaction: `gc` (which holds
-        // the write lock) never sees one before its row.
-        for (file, source) in sources {
-            copy_blob(&dir, source.as_path(), file)?;
-        }
-        for field in &dump.fields {
-            write_field(&tx, run, &id, field)?;
-        }
-        tx.commit()
-            .map_err(|e| sql_error("cannot import the run", e))?;
-        Ok(id)
+        RunImport::new(tx, dir, files_dir, id, &header.id, run)
     }
-}
-
-fn write_field(
-    tx: &rusqlite::Transaction<'_>,
-    run: i64,
-    id: &str,
-    field: &FieldDump,
-) -> Result<(), StorageError> {
-    let (mut int_value, mut text_value, mut file_sha, mut file_size) = (None, None, None, None);
-    match &field.data {
-        FieldData::Float(x) => int_value = Some(x.to_bits() as i64),
-        FieldData::Int(x) => int_value = Some(*x),
-        FieldData::Bool(x) => int_value = Some(i64::from(*x)),
-        FieldData::Datetime(x) => int_value = Some(*x),
-        // An imported run under a new id says so in `sys/id` too.
-        FieldData::String(_) if field.path == "sys/id" => text_value = Some(id),
-        FieldData::String(s) => text_value = Some(s.as_str()),
-        FieldData::File(file) => {
-            text_value = Some(file.name.as_str());
-            file_sha = Some(file.sha256.as_str());
-            file_size = Some(file.size as i64);
-        }
-        _ => {}
-    }
-    tx.execute(
-        "INSERT INTO fields (run, path, type, int_value, text_value, file_sha, file_size)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            run,
-            field.path,
-            field.data.field_type().name(),
-            int_value,
-            text_value,
-            file_sha,
-            file_size
-        ],
-    )
-    .map_err(|e| sql_error(&format!("cannot write `{}`", field.path), e))?;
-    let row = tx.last_insert_rowid();
-    let stored = |f: &FileRef| StoredFile {
-        // Checked by `validate_dump`.
-        sha256: unhex(&f.sha256).unwrap_or_default(),
-        name: f.name.clone(),
-        size: f.size,
-    };
-    match &field.data {
-        FieldData::StringSet(items) => {
-            let mut stmt = tx
-                .prepare("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
-                .map_err(|e| sql_error("cannot write a set", e))?;
-            for item in items {
-                stmt.execute(params![row, item])
-                    .map_err(|e| sql_error("cannot write a set", e))?;
-            }
-        }
-        FieldData::FloatSeries(points) => write_points(tx, row, points, |v| {
-            Points::Float(v.iter().map(|p| p.value).collect())
-        })?,
-        FieldData::StringSeries(points) => write_points(tx, row, points, |v| {
-            Points::String(v.iter().map(|p| p.value.clone()).collect())
-        })?,
-        FieldData::FileSeries(points) => write_points(tx, row, points, |v| {
-            Points::File(v.iter().map(|p| stored(&p.value)).collect())
-        })?,
-        _ => {}
-    }
-    Ok(())
-}
-
-fn write_points<V>(
-    tx: &rusqlite::Transaction<'_>,
-    row: i64,
-    points: &[DumpPoint<V>],
-    values: impl Fn(&[DumpPoint<V>]) -> Points,
-) -> Result<(), StorageError> {
-    let mut stmt = tx
-        .prepare(
-            "INSERT INTO chunks (field, first_step, last_step, count, data)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(|e| sql_error("cannot write series points", e))?;
-    for part in points.chunks(CHUNK_POINTS) {
-        let (Some(first), Some(last)) = (part.first(), part.last()) else {
-            continue;
-        };
-        let chunk = Chunk {
-            steps: part.iter().map(|p| p.step).collect(),
-            values: values(part),
-            timestamps: part.iter().map(|p| nanos_to_time(p.timestamp_ns)).collect(),
-        };
-        stmt.execute(params![
-            row,
-            first.step,
-            last.step,
-            part.len() as i64,
-            codec::encode(&chunk)
-        ])
-        .map_err(|e| sql_error("cannot write series points", e))?;
-    }
-    Ok(())
 }
 
 /// The largest run number (`MNIST-<n>`) whose import the project's
@@ -943,125 +890,9 @@ fn write_points<V>(
 /// A run imported with a larger number keeps it all the same.
 const MAX_FOLLOWED_NUMBER: i64 = 1 << 53;
 
-/// The types of the `sys/` fields that every run has.
-const SYS_TYPES: [(&str, FieldType); 9] = [
-    ("sys/id", FieldType::String),
-    ("sys/project", FieldType::String),
-    ("sys/creation_time", FieldType::Datetime),
-    ("sys/failed", FieldType::Bool),
-    ("sys/name", FieldType::String),
-    ("sys/description", FieldType::String),
-    ("sys/tags", FieldType::StringSet),
-    ("sys/hostname", FieldType::String),
-    ("sys/state", FieldType::String),
-];
-
-/// Checks a dump as the run's type rules would: valid, distinct paths
-/// (no field under another), `sys/` fields of their types, strings within
-/// the limit, series steps finite and increasing, files named by SHA-256.
-fn validate_dump(dump: &RunDump) -> Result<(), Error> {
-    if dump.id.is_empty() || dump.id.chars().any(char::is_control) {
-        return Err(StorageError::new(format!("{:?} is not a run id", dump.id)).into());
-    }
-    let paths: HashSet<&str> = dump.fields.iter().map(|f| f.path.as_str()).collect();
-    if paths.len() != dump.fields.len() {
-        let mut seen = HashSet::new();
-        let twice = dump
-            .fields
-            .iter()
-            .find(|f| !seen.insert(f.path.as_str()))
-            .map_or("", |f| f.path.as_str());
-        return Err(StorageError::new(format!("run {} has field `{twice}` twice", dump.id)).into());
-    }
-    for field in &dump.fields {
-        let path = field.path.as_str();
-        hippocamp_path::validate(path).map_err(|source| Error::InvalidPath {
-            path: path.to_owned(),
-            source,
-        })?;
-        // The run's own fields keep their types, or reading its state,
-        // tagging or resuming it fails.
-        let sys_type = SYS_TYPES.iter().find(|(p, _)| *p == path).map(|(_, t)| *t);
-        let wanted = if path == "sys" {
-            Some(FieldType::Namespace)
-        } else {
-            sys_type
-        };
-        if let Some(wanted) = wanted.filter(|t| *t != field.data.field_type()) {
-            return Err(StorageError::new(format!(
-                "run {} has `{path}` as {}, not {}",
-                dump.id,
-                field.data.field_type().with_article(),
-                wanted.with_article()
-            ))
-            .into());
-        }
-        for (end, _) in path.match_indices('/') {
-            if paths.contains(&path[..end]) {
-                return Err(StorageError::new(format!(
-                    "run {} has `{path}` under the field `{}`",
-                    dump.id,
-                    &path[..end]
-                ))
-                .into());
-            }
-        }
-        let long = |s: &str| crate::tree::check_string_len(s, || path.to_owned());
-        let file = |f: &FileRef| -> Result<(), Error> {
-            long(&f.name)?;
-            if is_sha(&f.sha256) {
-                Ok(())
-            } else {
-                Err(StorageError::new(format!(
-                    "file {:?} of `{path}`: {:?} is not a SHA-256 in lowercase hex",
-                    f.name, f.sha256
-                ))
-                .into())
-            }
-        };
-        match &field.data {
-            FieldData::String(s) => long(s)?,
-            FieldData::File(f) => file(f)?,
-            FieldData::StringSet(items) => items.iter().try_for_each(|s| long(s))?,
-            FieldData::FloatSeries(points) => check_steps(path, points)?,
-            FieldData::StringSeries(points) => {
-                check_steps(path, points)?;
-                points.iter().try_for_each(|p| long(&p.value))?;
-            }
-            FieldData::FileSeries(points) => {
-                check_steps(path, points)?;
-                points.iter().try_for_each(|p| file(&p.value))?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn check_steps<V>(path: &str, points: &[DumpPoint<V>]) -> Result<(), Error> {
-    let mut last: Option<f64> = None;
-    for p in points {
-        if !p.step.is_finite() {
-            return Err(Error::InvalidStep {
-                path: path.to_owned(),
-                step: p.step,
-            });
-        }
-        if let Some(last) = last.filter(|&l| p.step <= l) {
-            return Err(Error::StepNotIncreasing {
-                path: path.to_owned(),
-                step: p.step,
-                last,
-            });
-        }
-        last = Some(p.step);
-    }
-    Ok(())
-}
-
 /// Copies a content into the store, checking it against its SHA-256 and
 /// size; written aside, synced, then renamed, as the run writers do.
-fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageError> {
+pub(super) fn import_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageError> {
     let path = blob_path(dir, &file.sha256);
     if path.is_file() {
         return Ok(());
@@ -1259,158 +1090,6 @@ fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
         }
     }
     Ok(refs)
-}
-
-/// Reads run `id` whole (inside the caller's read transaction).
-fn read_dump(conn: &Connection, dir: &Path, id: &str) -> Result<RunDump, Error> {
-    let (run, project, created_ns, heartbeat_ns): (i64, String, i64, i64) = conn
-        .query_row(
-            "SELECT run, project, created_ns, heartbeat_ns FROM runs WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(|e| sql_error("cannot read the run", e))?
-        .ok_or_else(|| unknown_run(dir, id))?;
-    type Row = (
-        i64,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = conn
-        .prepare(
-            "SELECT field, path, type, int_value, text_value, file_sha, file_size
-             FROM fields WHERE run = ?1 ORDER BY path",
-        )
-        .and_then(|mut s| {
-            s.query_map([run], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        })
-        .map_err(|e| sql_error("cannot read the run", e))?;
-    let mut fields = Vec::with_capacity(rows.len());
-    for (row, path, type_name, int_value, text_value, file_sha, file_size) in rows {
-        let corrupt = |what: &str| -> Error {
-            StorageError::new(format!(
-                "`{path}` ({type_name}) of run {id} is corrupt in the store: {what}"
-            ))
-            .into()
-        };
-        let field_type = FieldType::ALL
-            .into_iter()
-            .find(|t| t.name() == type_name)
-            .ok_or_else(|| corrupt("unknown type"))?;
-        let data = match field_type {
-            // Atoms created but never assigned are left out, as `load` does.
-            FieldType::Float => int_value.map(|v| FieldData::Float(f64::from_bits(v as u64))),
-            FieldType::Int => int_value.map(FieldData::Int),
-            FieldType::Bool => int_value.map(|v| FieldData::Bool(v != 0)),
-            FieldType::Datetime => int_value.map(FieldData::Datetime),
-            FieldType::String => text_value.map(FieldData::String),
-            FieldType::File => match (text_value, file_sha, file_size) {
-                (Some(name), Some(sha256), Some(size)) => {
-                    if !is_sha(&sha256) || size < 0 {
-                        return Err(corrupt("bad file reference"));
-                    }
-                    Some(FieldData::File(FileRef {
-                        name,
-                        size: size as u64,
-                        sha256,
-                    }))
-                }
-                _ => None,
-            },
-            FieldType::StringSet => {
-                let items = conn
-                    .prepare("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")
-                    .and_then(|mut s| {
-                        s.query_map([row], |r| r.get(0))
-                            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-                    })
-                    .map_err(|e| sql_error("cannot read a set", e))?;
-                Some(FieldData::StringSet(items))
-            }
-            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries => {
-                let blobs = conn
-                    .prepare("SELECT data FROM chunks WHERE field = ?1 ORDER BY first_step")
-                    .and_then(|mut s| {
-                        s.query_map([row], |r| r.get::<_, Vec<u8>>(0))
-                            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                    })
-                    .map_err(|e| sql_error("cannot read series points", e))?;
-                let mut floats = Vec::new();
-                let mut strings = Vec::new();
-                let mut files = Vec::new();
-                for blob in blobs {
-                    let chunk =
-                        codec::decode(&blob).ok_or_else(|| corrupt("a chunk is corrupt"))?;
-                    let stamps = chunk.timestamps.into_iter().map(time_to_nanos);
-                    let steps = chunk.steps.into_iter().zip(stamps);
-                    match (field_type, chunk.values) {
-                        (FieldType::FloatSeries, Points::Float(v)) => {
-                            floats.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
-                                DumpPoint {
-                                    step,
-                                    value,
-                                    timestamp_ns,
-                                }
-                            }))
-                        }
-                        (FieldType::StringSeries, Points::String(v)) => {
-                            strings.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
-                                DumpPoint {
-                                    step,
-                                    value,
-                                    timestamp_ns,
-                                }
-                            }))
-                        }
-                        (FieldType::FileSeries, Points::File(v)) => {
-                            files.extend(steps.zip(v).map(|((step, timestamp_ns), f)| DumpPoint {
-                                step,
-                                value: FileRef {
-                                    sha256: hex(&f.sha256),
-                                    name: f.name,
-                                    size: f.size,
-                                },
-                                timestamp_ns,
-                            }))
-                        }
-                        _ => return Err(corrupt("a chunk holds points of another type")),
-                    }
-                }
-                Some(match field_type {
-                    FieldType::FloatSeries => FieldData::FloatSeries(floats),
-                    FieldType::StringSeries => FieldData::StringSeries(strings),
-                    _ => FieldData::FileSeries(files),
-                })
-            }
-            _ => return Err(corrupt("not a field type")),
-        };
-        if let Some(data) = data {
-            fields.push(FieldDump { path, data });
-        }
-    }
-    Ok(RunDump {
-        id: id.to_owned(),
-        project,
-        created_ns,
-        heartbeat_ns,
-        fields,
-    })
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 mod admin;
 mod blob;
 mod codec;
+mod dump;
 mod store;
 mod writer;
 
@@ -36,6 +37,7 @@ pub use admin::{
 };
 pub use blob::BlobFault;
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
+pub use dump::{DumpCheck, DumpSink, RunHeader, RunImport};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
 pub use writer::{BATCH_BYTES, CHUNK_POINTS, MAX_QUEUED_BYTES};
 
