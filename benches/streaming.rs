@@ -193,6 +193,28 @@ fn main() {
         println!("| {name} | {peak:.1} MiB | {:.2} s |", time.as_secs_f64());
     }
 
+    // The JSON export read back into a new store.
+    let imported = work.path().join("imported");
+    let export_file = export_dir.join("BENCH-1.json");
+    let (time, peak) = median(runs, || {
+        let _ = std::fs::remove_dir_all(&imported);
+        let mut command = Command::new(&bin);
+        command
+            .arg("--dir")
+            .arg(&imported)
+            .arg("import")
+            .arg(&export_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        command
+    });
+    println!(
+        "| hippocamp import BENCH-1.json (the export above) | {peak:.1} MiB | {:.2} s |",
+        time.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&imported);
+    let _ = std::fs::remove_dir_all(&export_dir);
+
     // A 1 GiB file, uploaded by a process of its own.
     let file = work.path().join("checkpoint.bin");
     {

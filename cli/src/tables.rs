@@ -266,7 +266,7 @@ const POINTS_SCHEMA: &str = "message points {
 }";
 
 /// Points per Parquet row group: bounds the memory an export takes.
-const ROW_GROUP_ROWS: usize = 1 << 20;
+const ROW_GROUP_ROWS: usize = 1 << 17;
 
 /// One column's values and, when it is optional, definition levels.
 struct Col<T> {
@@ -433,7 +433,7 @@ pub fn write_parquet(dump: &RunDump, dir: &Path, tick: &mut dyn FnMut()) -> Resu
 
 /// Writes a run's Parquet files into its folder as the run streams by
 /// (see [`write_parquet`]): points go into row groups of at most
-/// 1,048,576 rows as they come, so that a run of any size is written in
+/// 131,072 rows as they come, so that a run of any size is written in
 /// bounded memory. Call [`finish`](Self::finish) at the end.
 pub struct ParquetSink {
     fields_path: PathBuf,

@@ -618,7 +618,7 @@ impl Handler {
             from,
             to,
             chunk: Vec::new().into_iter(),
-            done: !(from <= to),
+            done: from.is_nan() || to.is_nan() || from > to,
         })
     }
 
@@ -957,7 +957,7 @@ impl SeriesPoints {
             Some(last) => {
                 // The next chunk starts just above this one's last step.
                 self.from = last.step.next_up();
-                self.done = !(self.from <= self.to);
+                self.done = self.from.is_nan() || self.from > self.to;
                 Some(Ok(read))
             }
         }

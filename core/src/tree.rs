@@ -915,7 +915,7 @@ impl Tree {
 
     pub(crate) fn fetch_values(&mut self, target: &Target<'_>) -> Result<Vec<Point>> {
         let id = self.series(target, Operation::FetchValues)?;
-        Ok(self.store.read_series(FieldId(id))?)
+        self.store.read_series(FieldId(id))
     }
 
     /// The points of a series with steps in `steps`, a chunk per call of
@@ -927,13 +927,13 @@ impl Tree {
         each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
     ) -> Result<()> {
         let id = self.series(target, Operation::FetchValues)?;
-        Ok(self.store.read_range(FieldId(id), steps, each)?)
+        self.store.read_range(FieldId(id), steps, each)
     }
 
     /// A series' count, first and last point, minimum and maximum.
     pub(crate) fn series_summary(&mut self, target: &Target<'_>) -> Result<SeriesSummary> {
         let id = self.series(target, Operation::FetchValues)?;
-        Ok(self.store.series_summary(FieldId(id))?)
+        self.store.series_summary(FieldId(id))
     }
 
     /// Writes a File's bytes, or a FileSeries point's (the last one with

@@ -324,7 +324,7 @@ impl Store for SqliteStore {
         self.flush()?;
         let row = self.row(field)?;
         let (from, to) = (*steps.start(), *steps.end());
-        if !(from <= to) {
+        if from.is_nan() || to.is_nan() || from > to {
             return Ok(());
         }
         // Chunks hold increasing steps and do not overlap, so ordering by
