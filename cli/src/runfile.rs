@@ -463,32 +463,30 @@ impl DumpSink for RunWriter<'_> {
         }
         let mut written = self.points.unwrap_or(0);
         let out = &mut *self.out;
-        let result = (|| -> std::io::Result<()> {
-            match points {
-                FieldData::FloatSeries(p) => p.iter().try_for_each(|p| {
-                    each(
-                        out,
-                        &mut written,
-                        PointOut(p.step, JsonFloat(p.value), p.timestamp_ns),
-                    )
-                }),
-                FieldData::StringSeries(p) => p.iter().try_for_each(|p| {
-                    each(
-                        out,
-                        &mut written,
-                        PointOut(p.step, p.value.as_str(), p.timestamp_ns),
-                    )
-                }),
-                FieldData::FileSeries(p) => p.iter().try_for_each(|p| {
-                    each(
-                        out,
-                        &mut written,
-                        PointOut(p.step, FileOut(&p.value), p.timestamp_ns),
-                    )
-                }),
-                _ => Ok(()),
-            }
-        })();
+        let result = match points {
+            FieldData::FloatSeries(p) => p.iter().try_for_each(|p| {
+                each(
+                    out,
+                    &mut written,
+                    PointOut(p.step, JsonFloat(p.value), p.timestamp_ns),
+                )
+            }),
+            FieldData::StringSeries(p) => p.iter().try_for_each(|p| {
+                each(
+                    out,
+                    &mut written,
+                    PointOut(p.step, p.value.as_str(), p.timestamp_ns),
+                )
+            }),
+            FieldData::FileSeries(p) => p.iter().try_for_each(|p| {
+                each(
+                    out,
+                    &mut written,
+                    PointOut(p.step, FileOut(&p.value), p.timestamp_ns),
+                )
+            }),
+            _ => Ok(()),
+        };
         self.points = Some(written);
         result.map_err(write_error)
     }

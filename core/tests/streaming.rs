@@ -188,7 +188,7 @@ fn the_loop_may_log_to_the_run_it_reads() {
     // No lock is held between chunks: logging inside the loop works.
     for point in run.at("a").fetch_points(..).unwrap() {
         let point = point.unwrap();
-        if point.step as usize % 10_000 == 0 {
+        if (point.step as usize).is_multiple_of(10_000) {
             run.at("b").append(point.step).unwrap();
         }
     }

@@ -187,9 +187,7 @@ fn write_points_csv(
             ])
             .map_err(csv_error)?;
     }
-    writer
-        .flush()
-        .map_err(|e| CliError::from(std::io::Error::from(e)))
+    writer.flush().map_err(CliError::from)
 }
 
 /// A JSON array of `{step, value, timestamp}`, pretty-printed as

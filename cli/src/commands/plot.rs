@@ -202,14 +202,14 @@ fn float_series_paths(
         .collect()
 }
 
-/// How many columns [`read_points`] thins a long series to: far more
+/// How many columns `plot` thins a long series to: far more
 /// than any chart draws (960-pixel images, terminal charts of a few
 /// hundred braille dots), so that drawing thins it again as if it had
 /// every point: each column's minimum and maximum stay, placed within
 /// 1/16,384 of the x range of where they are.
 pub const READ_COLUMNS: usize = 1 << 14;
 
-/// The most NaN/±Inf points [`read_points`] keeps (as they are, for the
+/// The most NaN/±Inf points `plot` keeps (as they are, for the
 /// count of points not drawn that the legend shows); past it the count
 /// stops there.
 pub const MAX_KEPT_NON_FINITE: usize = 1 << 20;
@@ -264,6 +264,9 @@ fn read_points(run: &Run, path: &str, x: XAxis) -> Result<Vec<(f64, f64)>, CliEr
     Ok(thin.finish())
 }
 
+/// A point and its index among the finite points.
+type Indexed = (usize, (f64, f64));
+
 /// [`chart::downsample`] as the points arrive: of each run of consecutive
 /// finite points in one column of `lo..=hi`, the lowest and the highest
 /// (in their order), and the first and last point.
@@ -278,8 +281,8 @@ struct Thinning {
     /// The index of the last point put out, so none is put out twice.
     last_out: Option<usize>,
     /// The current run: its column, and its lowest and highest point.
-    run: Option<(usize, (usize, (f64, f64)), (usize, (f64, f64)))>,
-    last: Option<(usize, (f64, f64))>,
+    run: Option<(usize, Indexed, Indexed)>,
+    last: Option<Indexed>,
 }
 
 impl Thinning {
@@ -308,7 +311,7 @@ impl Thinning {
         }
     }
 
-    fn put(&mut self, (i, p): (usize, (f64, f64))) {
+    fn put(&mut self, (i, p): Indexed) {
         if self.last_out != Some(i) {
             self.out.push(p);
             self.last_out = Some(i);
