@@ -480,7 +480,7 @@ impl Run {
     /// ```
     pub fn flush(&self) -> Result<()> {
         let mut state = self.inner.lock();
-        Ok(state.store.flush()?)
+        state.store.flush()
     }
 
     /// Flushes, marks the run finished and closes its store. Later writes
