@@ -2,7 +2,7 @@
 //!
 //! `cargo run --example seed_handler_becomes_field`
 
-use hippocamp::{Mode, Run};
+use hippocamp::{Error, Mode, Run};
 
 fn main() -> Result<(), hippocamp::Error> {
     let run = Run::builder().mode(Mode::Debug).start()?;
@@ -14,10 +14,11 @@ fn main() -> Result<(), hippocamp::Error> {
     handler_object.append(0.72)?;
     print!("{}", run.structure()?);
 
-    // ...which accepts only FloatSeries operations.
+    // ...which accepts only FloatSeries operations: the upload is refused
+    // by the type rules, before the file is even looked for.
     match handler_object.upload("image.png") {
-        Err(err) => println!("as expected: {err}"),
-        Ok(()) => unreachable!("a FloatSeries takes no upload"),
+        Err(err @ Error::UnsupportedOperation { .. }) => println!("as expected: {err}"),
+        other => panic!("a FloatSeries takes no upload, got {other:?}"),
     }
     run.close()
 }

@@ -63,10 +63,11 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-impl From<hippocamp_core::Error> for CliError {
-    fn from(err: hippocamp_core::Error) -> Self {
+impl CliError {
+    /// A core error with its causes, in one line.
+    pub fn from_core(err: &hippocamp_core::Error) -> CliError {
         let mut message = err.to_string();
-        let mut source = std::error::Error::source(&err);
+        let mut source = std::error::Error::source(err);
         while let Some(cause) = source {
             let text = cause.to_string();
             if !message.contains(&text) {
@@ -76,6 +77,12 @@ impl From<hippocamp_core::Error> for CliError {
             source = cause.source();
         }
         CliError::new(message)
+    }
+}
+
+impl From<hippocamp_core::Error> for CliError {
+    fn from(err: hippocamp_core::Error) -> Self {
+        CliError::from_core(&err)
     }
 }
 

@@ -286,8 +286,8 @@ pub fn field_value(run: &Run, path: &str) -> Result<Option<Value>, CliError> {
             handler.fetch_last().map(|p| Some(p.value))
         }
         Some(FieldType::FileSeries) => handler
-            .fetch_values()
-            .map(|points| points.into_iter().last().map(|p| p.value)),
+            .series_summary()
+            .map(|summary| summary.last.map(|p| p.value)),
         Some(_) => handler.fetch().map(Some),
     };
     match result {

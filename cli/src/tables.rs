@@ -23,10 +23,11 @@
 //! `float_value`, and an Int's, a Bool's (0 or 1) and a Datetime's in
 //! `int_value`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hippocamp_core::sqlite::{FieldData, FileRef, RunDump};
+use hippocamp_core::sqlite::{DumpSink, FieldData, FieldDump, FileRef, RunDump};
+use hippocamp_core::FieldType;
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::ByteArray;
 use parquet::errors::ParquetError;
@@ -104,75 +105,145 @@ fn create_parent(path: &Path) -> Result<(), CliError> {
 /// Writes the run's CSV files into `dir` (its folder): `fields.csv` and
 /// one file per series. `tick` is called after each field.
 pub fn write_csv(dump: &RunDump, dir: &Path, tick: &mut dyn FnMut()) -> Result<(), CliError> {
-    let fields_path = dir.join("fields.csv");
-    create_parent(&fields_path)?;
-    let mut fields =
-        csv::Writer::from_path(&fields_path).map_err(|e| csv_error(&fields_path, e))?;
-    fields
-        .write_record(["path", "type", "value"])
-        .map_err(|e| csv_error(&fields_path, e))?;
-    for field in &dump.fields {
-        let value = match value_text(&field.data) {
-            Some(text) => text,
-            None => {
-                let file = series_file(&field.path);
-                write_series_csv(&field.data, &dir.join(&file))?;
-                file
-            }
-        };
-        fields
-            .write_record([field.path.as_str(), field.data.field_type().name(), &value])
-            .map_err(|e| csv_error(&fields_path, e))?;
-        tick();
-    }
-    fields
-        .flush()
-        .map_err(|e| CliError::new(format!("cannot write {}: {e}", fields_path.display())))
+    let mut sink = CsvSink::new(dir)?;
+    replay(dump, &mut sink, tick)?;
+    sink.finish()
 }
 
-fn write_series_csv(data: &FieldData, path: &Path) -> Result<(), CliError> {
-    create_parent(path)?;
-    let mut w = csv::Writer::from_path(path).map_err(|e| csv_error(path, e))?;
-    let result = (|| -> Result<(), csv::Error> {
-        match data {
-            FieldData::FloatSeries(points) => {
-                w.write_record(["step", "value", "timestamp_ns"])?;
-                for p in points {
-                    w.write_record([
-                        float_text(p.step),
-                        float_text(p.value),
-                        p.timestamp_ns.to_string(),
-                    ])?;
-                }
-            }
-            FieldData::StringSeries(points) => {
-                w.write_record(["step", "value", "timestamp_ns"])?;
-                for p in points {
-                    w.write_record([
-                        float_text(p.step).as_str(),
-                        &p.value,
-                        &p.timestamp_ns.to_string(),
-                    ])?;
-                }
-            }
-            FieldData::FileSeries(points) => {
-                w.write_record(["step", "name", "size", "sha256", "timestamp_ns"])?;
-                for p in points {
-                    w.write_record([
-                        float_text(p.step).as_str(),
-                        &p.value.name,
-                        &p.value.size.to_string(),
-                        &p.value.sha256,
-                        &p.timestamp_ns.to_string(),
-                    ])?;
-                }
-            }
-            _ => {}
+/// Hands a whole dump to a sink, field by field.
+fn replay(dump: &RunDump, sink: &mut dyn DumpSink, tick: &mut dyn FnMut()) -> Result<(), CliError> {
+    for field in &dump.fields {
+        let t = field.data.field_type();
+        if t.is_series() {
+            sink.begin_series(&field.path, t)?;
+            sink.points(&field.data)?;
+            sink.end_series()?;
+        } else {
+            sink.field(field)?;
         }
-        w.flush()?;
+        tick();
+    }
+    Ok(())
+}
+
+fn sink_error(path: &Path, e: impl std::fmt::Display) -> hippocamp_core::Error {
+    hippocamp_core::StorageError::new(format!("cannot write {}: {e}", path.display())).into()
+}
+
+/// Writes a run's CSV files into its folder as the run streams by (see
+/// [`write_csv`]): a series' rows as its points come, so that a run of any
+/// size is written in bounded memory. Call [`finish`](Self::finish) at the
+/// end.
+pub struct CsvSink {
+    dir: PathBuf,
+    fields_path: PathBuf,
+    fields: csv::Writer<std::fs::File>,
+    series: Option<(PathBuf, csv::Writer<std::fs::File>)>,
+}
+
+impl CsvSink {
+    /// A sink writing into the folder `dir` (made if missing).
+    pub fn new(dir: &Path) -> Result<CsvSink, CliError> {
+        let fields_path = dir.join("fields.csv");
+        create_parent(&fields_path)?;
+        let mut fields =
+            csv::Writer::from_path(&fields_path).map_err(|e| csv_error(&fields_path, e))?;
+        fields
+            .write_record(["path", "type", "value"])
+            .map_err(|e| csv_error(&fields_path, e))?;
+        Ok(CsvSink {
+            dir: dir.to_path_buf(),
+            fields_path,
+            fields,
+            series: None,
+        })
+    }
+
+    /// Flushes `fields.csv`.
+    pub fn finish(mut self) -> Result<(), CliError> {
+        self.end_series()?;
+        self.fields
+            .flush()
+            .map_err(|e| CliError::new(format!("cannot write {}: {e}", self.fields_path.display())))
+    }
+
+    fn row(&mut self, record: [&str; 3]) -> hippocamp_core::Result<()> {
+        self.fields
+            .write_record(record)
+            .map_err(|e| sink_error(&self.fields_path, e))
+    }
+}
+
+impl DumpSink for CsvSink {
+    fn field(&mut self, field: &FieldDump) -> hippocamp_core::Result<()> {
+        let value = value_text(&field.data).unwrap_or_default();
+        self.row([field.path.as_str(), field.data.field_type().name(), &value])
+    }
+
+    fn begin_series(&mut self, path: &str, field_type: FieldType) -> hippocamp_core::Result<()> {
+        let file = series_file(path);
+        let series_path = self.dir.join(&file);
+        create_parent(&series_path).map_err(|e| sink_error(&series_path, e))?;
+        let mut w =
+            csv::Writer::from_path(&series_path).map_err(|e| sink_error(&series_path, e))?;
+        let header: &[&str] = match field_type {
+            FieldType::FileSeries => &["step", "name", "size", "sha256", "timestamp_ns"],
+            _ => &["step", "value", "timestamp_ns"],
+        };
+        w.write_record(header)
+            .map_err(|e| sink_error(&series_path, e))?;
+        self.series = Some((series_path, w));
+        self.row([path, field_type.name(), &file])
+    }
+
+    fn points(&mut self, points: &FieldData) -> hippocamp_core::Result<()> {
+        let Some((path, w)) = &mut self.series else {
+            return Ok(());
+        };
+        let result = (|| -> Result<(), csv::Error> {
+            match points {
+                FieldData::FloatSeries(points) => {
+                    for p in points {
+                        w.write_record([
+                            float_text(p.step),
+                            float_text(p.value),
+                            p.timestamp_ns.to_string(),
+                        ])?;
+                    }
+                }
+                FieldData::StringSeries(points) => {
+                    for p in points {
+                        w.write_record([
+                            float_text(p.step).as_str(),
+                            &p.value,
+                            &p.timestamp_ns.to_string(),
+                        ])?;
+                    }
+                }
+                FieldData::FileSeries(points) => {
+                    for p in points {
+                        w.write_record([
+                            float_text(p.step).as_str(),
+                            &p.value.name,
+                            &p.value.size.to_string(),
+                            &p.value.sha256,
+                            &p.timestamp_ns.to_string(),
+                        ])?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })();
+        result.map_err(|e| sink_error(path, e))
+    }
+
+    fn end_series(&mut self) -> hippocamp_core::Result<()> {
+        if let Some((path, mut w)) = self.series.take() {
+            w.flush().map_err(|e| sink_error(&path, e))?;
+        }
         Ok(())
-    })();
-    result.map_err(|e| csv_error(path, e))
+    }
 }
 
 const FIELDS_SCHEMA: &str = "message fields {
@@ -195,7 +266,7 @@ const POINTS_SCHEMA: &str = "message points {
 }";
 
 /// Points per Parquet row group: bounds the memory an export takes.
-const ROW_GROUP_ROWS: usize = 1 << 20;
+const ROW_GROUP_ROWS: usize = 1 << 17;
 
 /// One column's values and, when it is optional, definition levels.
 struct Col<T> {
@@ -355,40 +426,107 @@ fn clear<T>(c: &mut Col<T>) {
 /// `fields.parquet` and `points.parquet`. `tick` is called after each
 /// field.
 pub fn write_parquet(dump: &RunDump, dir: &Path, tick: &mut dyn FnMut()) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
-    let fields_path = dir.join("fields.parquet");
-    let points_path = dir.join("points.parquet");
-    let error = |path: &Path, e: ParquetError| {
-        CliError::new(format!("cannot write {}: {e}", path.display()))
-    };
-    let mut fields =
-        Table::create(&fields_path, FIELDS_SCHEMA).map_err(|e| error(&fields_path, e))?;
-    let mut points =
-        Table::create(&points_path, POINTS_SCHEMA).map_err(|e| error(&points_path, e))?;
-    for field in &dump.fields {
-        fields.text(0, Some(&field.path));
-        fields.text(1, Some(field.data.field_type().name()));
-        fields.text(2, value_text(&field.data).as_deref());
+    let mut sink = ParquetSink::new(dir)?;
+    replay(dump, &mut sink, tick)?;
+    sink.finish()
+}
+
+/// Writes a run's Parquet files into its folder as the run streams by
+/// (see [`write_parquet`]): points go into row groups of at most
+/// 131,072 rows as they come, so that a run of any size is written in
+/// bounded memory. Call [`finish`](Self::finish) at the end.
+pub struct ParquetSink {
+    fields_path: PathBuf,
+    points_path: PathBuf,
+    fields: Table,
+    points: Table,
+    series: Option<String>,
+}
+
+impl ParquetSink {
+    /// A sink writing into the folder `dir` (made if missing).
+    pub fn new(dir: &Path) -> Result<ParquetSink, CliError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
+        let fields_path = dir.join("fields.parquet");
+        let points_path = dir.join("points.parquet");
+        let error = |path: &Path, e: ParquetError| {
+            CliError::new(format!("cannot write {}: {e}", path.display()))
+        };
+        let fields =
+            Table::create(&fields_path, FIELDS_SCHEMA).map_err(|e| error(&fields_path, e))?;
+        let points =
+            Table::create(&points_path, POINTS_SCHEMA).map_err(|e| error(&points_path, e))?;
+        Ok(ParquetSink {
+            fields_path,
+            points_path,
+            fields,
+            points,
+            series: None,
+        })
+    }
+
+    /// Writes what is left and closes both files.
+    pub fn finish(self) -> Result<(), CliError> {
+        let error = |path: &Path, e: ParquetError| {
+            CliError::new(format!("cannot write {}: {e}", path.display()))
+        };
+        self.fields
+            .finish()
+            .map_err(|e| error(&self.fields_path, e))?;
+        self.points
+            .finish()
+            .map_err(|e| error(&self.points_path, e))
+    }
+
+    fn field_row(&mut self, path: &str, data: &FieldData) -> hippocamp_core::Result<()> {
+        let fields = &mut self.fields;
+        fields.text(0, Some(path));
+        fields.text(1, Some(data.field_type().name()));
+        fields.text(2, value_text(data).as_deref());
         fields.double(
             3,
-            match field.data {
-                FieldData::Float(x) => Some(x),
+            match data {
+                FieldData::Float(x) => Some(*x),
                 _ => None,
             },
         );
         fields.long(
             4,
-            match field.data {
-                FieldData::Int(x) | FieldData::Datetime(x) => Some(x),
-                FieldData::Bool(x) => Some(i64::from(x)),
+            match data {
+                FieldData::Int(x) | FieldData::Datetime(x) => Some(*x),
+                FieldData::Bool(x) => Some(i64::from(*x)),
                 _ => None,
             },
         );
-        fields.end_row().map_err(|e| error(&fields_path, e))?;
+        fields
+            .end_row()
+            .map_err(|e| sink_error(&self.fields_path, e))
+    }
+}
+
+impl DumpSink for ParquetSink {
+    fn field(&mut self, field: &FieldDump) -> hippocamp_core::Result<()> {
+        self.field_row(&field.path, &field.data)
+    }
+
+    fn begin_series(&mut self, path: &str, field_type: FieldType) -> hippocamp_core::Result<()> {
+        let empty = match field_type {
+            FieldType::StringSeries => FieldData::StringSeries(Vec::new()),
+            FieldType::FileSeries => FieldData::FileSeries(Vec::new()),
+            _ => FieldData::FloatSeries(Vec::new()),
+        };
+        self.field_row(path, &empty)?;
+        self.series = Some(path.to_owned());
+        Ok(())
+    }
+
+    fn points(&mut self, data: &FieldData) -> hippocamp_core::Result<()> {
+        let path = self.series.as_deref().unwrap_or_default();
+        let points = &mut self.points;
         let mut point =
             |step: f64, ts: i64, f: Option<f64>, s: Option<&str>, file: Option<&FileRef>| {
-                points.text(0, Some(&field.path));
+                points.text(0, Some(path));
                 points.double(1, Some(step));
                 points.long(2, Some(ts));
                 points.double(3, f);
@@ -398,7 +536,7 @@ pub fn write_parquet(dump: &RunDump, dir: &Path, tick: &mut dyn FnMut()) -> Resu
                 points.text(7, file.map(|f| f.sha256.as_str()));
                 points.end_row()
             };
-        let written = match &field.data {
+        let written = match data {
             FieldData::FloatSeries(ps) => ps
                 .iter()
                 .try_for_each(|p| point(p.step, p.timestamp_ns, Some(p.value), None, None)),
@@ -410,9 +548,11 @@ pub fn write_parquet(dump: &RunDump, dir: &Path, tick: &mut dyn FnMut()) -> Resu
                 .try_for_each(|p| point(p.step, p.timestamp_ns, None, None, Some(&p.value))),
             _ => Ok(()),
         };
-        written.map_err(|e| error(&points_path, e))?;
-        tick();
+        written.map_err(|e| sink_error(&self.points_path, e))
     }
-    fields.finish().map_err(|e| error(&fields_path, e))?;
-    points.finish().map_err(|e| error(&points_path, e))
+
+    fn end_series(&mut self) -> hippocamp_core::Result<()> {
+        self.series = None;
+        Ok(())
+    }
 }

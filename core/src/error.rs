@@ -165,6 +165,19 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file's bytes could not be written where a download was to put
+    /// them.
+    #[error("cannot download `{path}` to {}: {source}", file.display())]
+    Download {
+        /// The field's path.
+        path: String,
+        /// The file on disk that was being written.
+        file: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A value given through [`Serde`](crate::Serde) has no field type.
     #[error("cannot log `{path}` through serde: {message}")]
     Serialize {

@@ -2,16 +2,20 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::io::Write;
+use std::ops::{Bound, ControlFlow, RangeBounds};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hippocamp_path::{PathError, MAX_PATH_BYTES};
 
 use crate::callsite::Callsite;
-use crate::error::{Error, Result};
-use crate::file::{File, FileData, FileSource};
+use crate::error::{Error, Result, StorageError};
+use crate::file::{File, FileContent, FileData, FileSource, StageError, StagedFile};
 use crate::log::{Appendable, IntoStep, LogField, LogOptions, Loggable, SeriesValue};
 use crate::run::RunInner;
+use crate::store::SeriesSummary;
 use crate::structure::Structure;
 use crate::tree::{SeriesItem, Target, Tree};
 use crate::typed::{Typed, TypedPath};
@@ -315,7 +319,15 @@ impl Handler {
         options: &LogOptions,
     ) -> Result<()> {
         self.check_path(rel)?;
-        let data = self.read_file(rel, file)?;
+        // The rules first: a file that would be refused is never read.
+        let staging = match file.source() {
+            FileSource::Bytes(_) => None,
+            FileSource::Path(_) => self.write_at(rel, |tree, target| {
+                tree.check_file_append(target, options.step, options.timestamp)?;
+                Ok(tree.store.staging_dir())
+            })?,
+        };
+        let data = self.read_file(rel, file, staging)?;
         self.append_item_at(rel, SeriesItem::File(&data), options)
     }
 
@@ -323,7 +335,15 @@ impl Handler {
     /// assigned, and is what errors name.
     pub(crate) fn upload_at(&self, rel: &str, file: &File, operation: Operation) -> Result<()> {
         self.check_path(rel)?;
-        let data = self.read_file(rel, file)?;
+        // The rules first: a file that would be refused is never read.
+        let staging = match file.source() {
+            FileSource::Bytes(_) => None,
+            FileSource::Path(_) => self.write_at(rel, |tree, target| {
+                tree.check_upload(target, operation)?;
+                Ok(tree.store.staging_dir())
+            })?,
+        };
+        let data = self.read_file(rel, file, staging)?;
         self.write_at(rel, |tree, target| tree.upload(target, &data, operation))
     }
 
@@ -343,22 +363,47 @@ impl Handler {
         self.read_at(rel, |tree, target| Ok(tree.field_type(target).is_some()))
     }
 
-    /// Reads a file's bytes outside the run's lock.
-    fn read_file(&self, rel: &str, file: &File) -> Result<FileData> {
+    /// Takes a file's content outside the run's lock: bytes as they are; a
+    /// file from disk copied into `staging` (the store's, while hashing
+    /// it) or, without one, read into memory. Either way the content is
+    /// the file's as it is now. A name no store may hold is refused first.
+    fn read_file(&self, rel: &str, file: &File, staging: Option<PathBuf>) -> Result<FileData> {
         crate::identity::check_file_name(file.name(), || hippocamp_path::join(&self.path, rel))?;
-        let bytes = match file.source() {
-            FileSource::Bytes(bytes) => bytes.clone(),
+        let content = match file.source() {
+            FileSource::Bytes(bytes) => FileContent::Bytes(bytes.clone()),
             FileSource::Path(path) => {
-                Arc::from(std::fs::read(path).map_err(|source| Error::File {
+                let file_error = |source| Error::File {
                     path: hippocamp_path::join(&self.path, rel),
                     file: path.clone(),
                     source,
-                })?)
+                };
+                match staging {
+                    None => FileContent::Bytes(Arc::from(std::fs::read(path).map_err(file_error)?)),
+                    Some(dir) => {
+                        let mut source = std::fs::File::open(path).map_err(file_error)?;
+                        let staged =
+                            StagedFile::copy_from(&mut source, &dir).map_err(|e| match e {
+                                StageError::Read(e) => file_error(e),
+                                StageError::Write { path: copy, source } => {
+                                    Error::from(StorageError::with_source(
+                                        format!(
+                                            "cannot store a copy of {} for `{}` in {}",
+                                            path.display(),
+                                            hippocamp_path::join(&self.path, rel),
+                                            copy.parent().unwrap_or(&dir).display()
+                                        ),
+                                        source,
+                                    ))
+                                }
+                            })?;
+                        FileContent::Staged(Arc::new(staged))
+                    }
+                }
             }
         };
         Ok(FileData {
             name: file.name().to_owned(),
-            bytes,
+            content,
         })
     }
 
@@ -594,14 +639,103 @@ impl Handler {
         self.read_at("", |tree, target| tree.fetch_values(target))
     }
 
-    /// Stores a file from disk in a File field (read now: a missing file is
-    /// this call's error).
+    /// The points of a series whose steps lie in `steps` (`..` for all,
+    /// `10.0..=20.0`, `5.0..`), in step order, read a chunk at a time as
+    /// the iterator goes: a series of any length is never held whole in
+    /// memory. The run's lock is held only while a chunk is read, so the
+    /// loop may log to the run.
+    ///
+    /// Each chunk is read when the iterator reaches it: a series being
+    /// logged meanwhile yields the points it has then (a series cleared
+    /// meanwhile may yield some old and some new points).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("loss").extend([0.9, 0.5, 0.25, 0.125])?;
+    /// let mut steps = Vec::new();
+    /// for point in run.at("loss").fetch_points(1.0..=2.0)? {
+    ///     steps.push(point?.step);
+    /// }
+    /// assert_eq!(steps, [1.0, 2.0]);
+    /// assert_eq!(run.at("loss").fetch_points(..)?.count(), 4);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch_points(&self, steps: impl RangeBounds<f64>) -> Result<SeriesPoints> {
+        // Refused now, not at the first point, if this is no series.
+        self.read_at("", |tree, target| tree.check_series(target))?;
+        let (from, to) = inclusive_steps(&steps);
+        Ok(SeriesPoints {
+            handler: self.clone(),
+            from,
+            to,
+            chunk: Vec::new().into_iter(),
+            done: from.is_nan() || to.is_nan() || from > to,
+        })
+    }
+
+    /// Calls `f` with every point of a series whose step lies in `steps`,
+    /// in step order, reading a chunk at a time (see
+    /// [`fetch_points`](Self::fetch_points)).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run, Value};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("acc").extend([0.5, 0.75, 0.875])?;
+    /// let mut sum = 0.0;
+    /// run.at("acc").for_each_point(1.0.., |p| {
+    ///     if let Value::Float(x) = p.value {
+    ///         sum += x;
+    ///     }
+    /// })?;
+    /// assert_eq!(sum, 1.625);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn for_each_point(
+        &self,
+        steps: impl RangeBounds<f64>,
+        mut f: impl FnMut(&Point),
+    ) -> Result<()> {
+        let mut points = self.fetch_points(steps)?;
+        while let Some(chunk) = points.next_chunk() {
+            chunk?.iter().for_each(&mut f);
+        }
+        Ok(())
+    }
+
+    /// What a series holds, without reading it into memory: its number of
+    /// points, first and last point, and for a FloatSeries its smallest
+    /// and largest value with NaN left out.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("loss").extend([0.9, f64::NAN, 0.25])?;
+    /// let summary = run.at("loss").series_summary()?;
+    /// assert_eq!(summary.count, 3);
+    /// assert_eq!((summary.min, summary.max), (Some(0.25), Some(0.9)));
+    /// assert_eq!(summary.last.map(|p| p.step), Some(2.0));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn series_summary(&self) -> Result<SeriesSummary> {
+        self.read_at("", |tree, target| tree.series_summary(target))
+    }
+
+    /// Stores a file from disk in a File field. The field's rules are
+    /// checked first; then the file is read, at this call: a missing file
+    /// is this call's error, and what is stored is the file as it is now,
+    /// even if it changes once the call returns. In the embedded store the
+    /// file is copied into the store as it is hashed, never held in memory
+    /// (a full disk is this call's error, and leaves no partial copy).
     ///
     /// ```
     /// # use hippocamp_core::{Error, Mode, Run};
     /// let run = Run::builder().mode(Mode::Debug).start()?;
     /// let missing = run.at("model").upload("/no/such/file.onnx");
     /// assert!(matches!(missing, Err(Error::File { .. })));
+    /// run.at("train/acc").append(0.72)?;
+    /// let refused = run.at("train/acc").upload("/no/such/image.png");
+    /// assert!(matches!(refused, Err(Error::UnsupportedOperation { .. })));
     /// # Ok::<(), hippocamp_core::Error>(())
     /// ```
     pub fn upload(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
@@ -621,7 +755,12 @@ impl Handler {
         self.upload_at("", &File::from_bytes(bytes, name), Operation::Upload)
     }
 
-    /// A File's bytes, or the last file of a FileSeries.
+    /// A File's bytes, or the last file of a FileSeries, in memory. The
+    /// embedded store checks them against their SHA-256: content that was
+    /// altered, truncated or replaced in the store is an error naming the
+    /// run, the path and the content. For large files,
+    /// [`download_to_path`](Self::download_to_path) does not hold them in
+    /// memory.
     ///
     /// ```
     /// # use hippocamp_core::{File, Mode, Run};
@@ -632,7 +771,11 @@ impl Handler {
     /// # Ok::<(), hippocamp_core::Error>(())
     /// ```
     pub fn download(&self) -> Result<Vec<u8>> {
-        self.read_at("", |tree, target| Ok(tree.download(target, None)?.to_vec()))
+        let mut bytes = Vec::new();
+        self.read_at("", |tree, target| {
+            tree.download_to(target, None, &mut bytes)
+        })?;
+        Ok(bytes)
     }
 
     /// The file of a FileSeries at `step`; a step without a file is
@@ -648,9 +791,64 @@ impl Handler {
     /// ```
     pub fn download_at<S: IntoStep>(&self, step: S) -> Result<Vec<u8>> {
         let step = step.into_step();
+        let mut bytes = Vec::new();
         self.read_at("", |tree, target| {
-            Ok(tree.download(target, Some(step))?.to_vec())
-        })
+            tree.download_to(target, Some(step), &mut bytes)
+        })?;
+        Ok(bytes)
+    }
+
+    /// Writes a File's bytes, or the last file of a FileSeries, into `out`
+    /// as they are read, and returns how many: a file of any size is never
+    /// held in memory. The embedded store checks them against their
+    /// SHA-256 on the way; a content of the wrong size is refused before
+    /// anything is written, one altered at the same size once all is
+    /// written (the error names the run, the path and the content), so
+    /// keep what was written only on `Ok` — as
+    /// [`download_to_path`](Self::download_to_path) does. The run's lock is
+    /// held meanwhile: `out` must not log to this run.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("model").upload_bytes(b"weights".to_vec(), "model.bin")?;
+    /// let mut out = Vec::new();
+    /// assert_eq!(run.at("model").download_to(&mut out)?, 7);
+    /// assert_eq!(out, b"weights");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn download_to<W: Write>(&self, mut out: W) -> Result<u64> {
+        self.read_at("", |tree, target| tree.download_to(target, None, &mut out))
+    }
+
+    /// Writes a File's bytes, or the last file of a FileSeries, to the
+    /// file `path`, and returns how many. They are written into a
+    /// temporary file beside it, which replaces `path` only once all is
+    /// written and checked: on an error, `path` is as it was.
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("model").upload_bytes(b"weights".to_vec(), "model.bin")?;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// run.at("model").download_to_path(dir.path().join("model.bin"))?;
+    /// assert_eq!(std::fs::read(dir.path().join("model.bin")).unwrap(), b"weights");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn download_to_path(&self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        let error = |source| Error::Download {
+            path: self.path.to_string(),
+            file: path.to_path_buf(),
+            source,
+        };
+        let tmp = TempOutput::beside(path).map_err(error)?;
+        let mut out = std::io::BufWriter::new(&tmp.file);
+        let written = self.download_to(&mut out)?;
+        out.flush().map_err(error)?;
+        drop(out);
+        tmp.keep().map_err(error)?;
+        Ok(written)
     }
 
     /// Adds strings to a StringSet, creating it if the path holds nothing.
@@ -735,5 +933,151 @@ pub(crate) fn as_string_set(value: Value, path: &str) -> Result<BTreeSet<String>
             expected: "a set of strings",
             found: other.field_type(),
         }),
+    }
+}
+
+/// `steps` as an inclusive range of steps; an empty one has `from > to`
+/// (or a NaN end).
+fn inclusive_steps(steps: &impl RangeBounds<f64>) -> (f64, f64) {
+    let from = match steps.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.next_up(),
+        Bound::Unbounded => f64::NEG_INFINITY,
+    };
+    let to = match steps.end_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.next_down(),
+        Bound::Unbounded => f64::INFINITY,
+    };
+    (from, to)
+}
+
+/// The points of a series, read a chunk at a time: what
+/// [`Handler::fetch_points`] returns. Each item is a point, or the error
+/// that ended the reading (the iterator ends after it).
+///
+/// ```
+/// # use hippocamp_core::{Mode, Run};
+/// let run = Run::builder().mode(Mode::Debug).start()?;
+/// run.at("loss").extend((0..100_000).map(|i| i as f64))?;
+/// let mut points = run.at("loss").fetch_points(..)?;
+/// let mut count = 0;
+/// while let Some(chunk) = points.next_chunk() {
+///     count += chunk?.len(); // at most 65,536 points at a time
+/// }
+/// assert_eq!(count, 100_000);
+/// # Ok::<(), hippocamp_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SeriesPoints {
+    handler: Handler,
+    /// The lowest step not yet read, and the highest wanted.
+    from: f64,
+    to: f64,
+    chunk: std::vec::IntoIter<Point>,
+    done: bool,
+}
+
+impl SeriesPoints {
+    /// The next points, as many as the store reads at once (at most
+    /// [`READ_CHUNK_POINTS`](crate::store::READ_CHUNK_POINTS)), or `None`
+    /// at the end. After an error, `None`.
+    pub fn next_chunk(&mut self) -> Option<Result<Vec<Point>>> {
+        if self.chunk.len() > 0 {
+            return Some(Ok(std::mem::take(&mut self.chunk).collect()));
+        }
+        if self.done {
+            return None;
+        }
+        let mut read = Vec::new();
+        let steps = self.from..=self.to;
+        let result = self.handler.read_at("", |tree, target| {
+            tree.read_range(target, steps, &mut |points| {
+                read = points;
+                ControlFlow::Break(())
+            })
+        });
+        if let Err(err) = result {
+            self.done = true;
+            return Some(Err(err));
+        }
+        match read.last() {
+            None => {
+                self.done = true;
+                None
+            }
+            Some(last) => {
+                // The next chunk starts just above this one's last step.
+                self.from = last.step.next_up();
+                self.done = self.from.is_nan() || self.from > self.to;
+                Some(Ok(read))
+            }
+        }
+    }
+}
+
+impl Iterator for SeriesPoints {
+    type Item = Result<Point>;
+
+    fn next(&mut self) -> Option<Result<Point>> {
+        if let Some(point) = self.chunk.next() {
+            return Some(Ok(point));
+        }
+        match self.next_chunk()? {
+            Ok(chunk) => {
+                self.chunk = chunk.into_iter();
+                self.chunk.next().map(Ok)
+            }
+            Err(err) => Some(Err(err)),
+        }
+    }
+}
+
+/// A temporary file beside a download's target, which replaces the target
+/// when kept and is removed otherwise.
+struct TempOutput {
+    tmp: PathBuf,
+    target: PathBuf,
+    file: std::fs::File,
+    kept: bool,
+}
+
+impl TempOutput {
+    fn beside(target: &Path) -> std::io::Result<TempOutput> {
+        static OUTPUTS: AtomicU64 = AtomicU64::new(0);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(
+            ".{name}.hippocamp-{}-{}.tmp",
+            std::process::id(),
+            OUTPUTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        Ok(TempOutput {
+            tmp,
+            target: target.to_path_buf(),
+            file,
+            kept: false,
+        })
+    }
+
+    fn keep(mut self) -> std::io::Result<()> {
+        self.file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.target)?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }

@@ -45,8 +45,8 @@ pub mod typed;
 mod value;
 
 pub use error::{Conflict, Error, PathError, PathErrorKind, ReadOnlyReason, Result, StorageError};
-pub use file::{File, FileData};
-pub use handler::{Handler, IntoHandle};
+pub use file::{File, FileContent, FileData, StageError, StagedFile};
+pub use handler::{Handler, IntoHandle, SeriesPoints};
 pub use log::{Appendable, IntoStep, LogField, LogNamespace, LogOptions, Loggable, SeriesValue};
 pub use nearest::nearest;
 pub use run::{project_key, Mode, Run, RunBuilder};

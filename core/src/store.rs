@@ -8,12 +8,75 @@
 //! step in memory (it needs them for the rules and the structure tree); the
 //! store keeps everything, and is asked for series points and file bytes.
 
+use std::io::Write;
+use std::ops::{ControlFlow, RangeInclusive};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::error::{Error, StorageError};
-use crate::file::FileData;
+use crate::file::{FileContent, FileData};
 use crate::value::{FieldType, FileInfo, Point, Value};
+
+/// The most points one call of a [`Store::read_range`] callback gets.
+pub const READ_CHUNK_POINTS: usize = 65_536;
+
+/// What a series holds, without its points: how many, the first and the
+/// last, and for a FloatSeries the smallest and largest value (NaN left
+/// out). What `hippocamp show` prints, read without holding the series in
+/// memory.
+///
+/// ```
+/// use hippocamp_core::{store::SeriesSummary, Point, Value};
+/// let point = |step: f64, x: f64| Point { step, value: Value::Float(x), timestamp: std::time::UNIX_EPOCH };
+/// let mut summary = SeriesSummary::default();
+/// summary.include(&[point(0.0, 0.5), point(1.0, f64::NAN), point(2.0, -1.0)]);
+/// assert_eq!((summary.count, summary.min, summary.max), (3, Some(-1.0), Some(0.5)));
+/// assert_eq!(summary.last.map(|p| p.step), Some(2.0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeriesSummary {
+    /// The number of points.
+    pub count: u64,
+    /// The point with the lowest step.
+    pub first: Option<Point>,
+    /// The point with the highest step.
+    pub last: Option<Point>,
+    /// A FloatSeries' smallest value other than NaN (`None` when it has
+    /// none, and for other series).
+    pub min: Option<f64>,
+    /// A FloatSeries' largest value other than NaN.
+    pub max: Option<f64>,
+}
+
+impl SeriesSummary {
+    /// Takes in the next points of the series, in step order.
+    pub fn include(&mut self, points: &[Point]) {
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+            return;
+        };
+        if self.first.is_none() {
+            self.first = Some(first.clone());
+        }
+        self.last = Some(last.clone());
+        self.count += points.len() as u64;
+        for point in points {
+            if let Value::Float(x) = point.value {
+                self.include_value(x);
+            }
+        }
+    }
+
+    /// Takes a FloatSeries value into the minimum and maximum (NaN is
+    /// left out).
+    pub fn include_value(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.min = Some(self.min.map_or(x, |m| if x < m { x } else { m }));
+        self.max = Some(self.max.map_or(x, |m| if x > m { x } else { m }));
+    }
+}
 
 /// Identifies a field of one run: stable for the run's life, never reused
 /// after a delete.
@@ -136,15 +199,84 @@ pub trait Store: Send {
     /// written by other processes (data-parallel ranks resuming one id).
     fn close(&mut self) -> Result<Ending, Error>;
 
-    /// Every point of a series, in step order. FileSeries points hold
-    /// [`Value::File`] metadata; their bytes come from [`Store::read_file`].
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error>;
+    /// The points of a series whose steps lie in `steps` (both ends
+    /// included), in step order, handed to `each` a chunk at a time (at
+    /// most [`READ_CHUNK_POINTS`] points per call), so that no series is
+    /// ever held whole in memory. `each` returns
+    /// [`ControlFlow::Break`] to stop the read early. FileSeries points
+    /// hold [`Value::File`] metadata; their bytes come from
+    /// [`Store::copy_file`].
+    ///
+    /// A callback rather than an iterator: the points come from inside the
+    /// store (an SQLite statement, a database cursor) whose state borrows
+    /// the store, which an iterator could not hold while the store stays
+    /// usable; and the run calls it under its lock, so a callback makes
+    /// plain how long the read lasts. Callers that want an iterator read a
+    /// chunk per call (see [`Handler::fetch_points`](crate::Handler::fetch_points)).
+    fn read_range(
+        &mut self,
+        field: FieldId,
+        steps: RangeInclusive<f64>,
+        each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
+    ) -> Result<(), Error>;
 
     /// The last point of a series, if it has one.
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error>;
 
-    /// A File field's bytes (`step` is `None`), or a FileSeries point's.
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error>;
+    /// What a series holds, in summary. The default reads every point
+    /// through [`read_range`](Store::read_range) (one chunk in memory at a
+    /// time); a store that keeps summaries answers faster.
+    fn series_summary(&mut self, field: FieldId) -> Result<SeriesSummary, Error> {
+        let mut summary = SeriesSummary::default();
+        self.read_range(field, f64::NEG_INFINITY..=f64::INFINITY, &mut |points| {
+            summary.include(&points);
+            ControlFlow::Continue(())
+        })?;
+        Ok(summary)
+    }
+
+    /// Writes a File field's bytes (`step` is `None`), or a FileSeries
+    /// point's, into `out` as they are read, and returns how many. A store
+    /// that keeps contents under their SHA-256 checks them on the way: a
+    /// content that does not match is an error naming the run, the path
+    /// and the content, returned before anything is written when its size
+    /// is wrong, else after the last byte (so write into a temporary file
+    /// and keep it only on `Ok`).
+    fn copy_file(
+        &mut self,
+        field: FieldId,
+        step: Option<f64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, Error>;
+
+    /// Where files from disk are copied when they are logged (see
+    /// [`StagedFile`](crate::StagedFile)), or `None` to read them into
+    /// memory (the default). A folder on the file system where the store
+    /// keeps its files lets the store move the copy into place without
+    /// holding the file in memory.
+    fn staging_dir(&self) -> Option<PathBuf> {
+        None
+    }
+
+    /// Every point of a series, in step order: all of
+    /// [`read_range`](Store::read_range), collected. FileSeries points hold
+    /// [`Value::File`] metadata.
+    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
+        let mut all = Vec::new();
+        self.read_range(field, f64::NEG_INFINITY..=f64::INFINITY, &mut |points| {
+            all.extend(points);
+            ControlFlow::Continue(())
+        })?;
+        Ok(all)
+    }
+
+    /// A File field's bytes (`step` is `None`), or a FileSeries point's:
+    /// [`copy_file`](Store::copy_file) into memory.
+    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error> {
+        let mut bytes = Vec::new();
+        self.copy_file(field, step, &mut bytes)?;
+        Ok(Arc::from(bytes))
+    }
 
     /// The run's fields as stored, to resume the run or read it. A new
     /// store has none.
@@ -206,8 +338,18 @@ pub struct StoredField {
 /// let mut store = MemoryStore::default();
 /// let field = FieldId(1);
 /// store.apply(Op::CreateField { field, path: "loss", field_type: FieldType::FloatSeries })?;
-/// store.apply(Op::AppendFloat { field, step: 0.0, value: f64::NAN, timestamp: std::time::SystemTime::now() })?;
+/// for step in 0..3 {
+///     let timestamp = std::time::SystemTime::now();
+///     store.apply(Op::AppendFloat { field, step: step as f64, value: f64::NAN, timestamp })?;
+/// }
 /// assert!(store.read_last(field)?.is_some());
+/// let mut steps = Vec::new();
+/// store.read_range(field, 1.0..=5.0, &mut |points| {
+///     steps.extend(points.iter().map(|p| p.step));
+///     std::ops::ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(steps, [1.0, 2.0]);
+/// assert_eq!(store.series_summary(field)?.count, 3);
 /// # Ok::<(), hippocamp_core::Error>(())
 /// ```
 #[derive(Default)]
@@ -343,19 +485,49 @@ impl Store for MemoryStore {
         Ok(Ending::Finished)
     }
 
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
-        Ok(match self.read_slot(field) {
-            Slot::Floats(points) => points.iter().map(|p| p.to_point()).collect(),
-            Slot::Strings(points) => points
-                .iter()
-                .map(|p| p.clone().map(Value::String))
-                .collect(),
-            Slot::Files(points) => points
-                .iter()
-                .map(|p| p.clone().map(|f| Value::File(f.info())))
-                .collect(),
+    fn read_range(
+        &mut self,
+        field: FieldId,
+        steps: RangeInclusive<f64>,
+        each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
+    ) -> Result<(), Error> {
+        fn deliver<T>(
+            points: &[T],
+            step: impl Fn(&T) -> f64,
+            to_point: impl Fn(&T) -> Point,
+            steps: &RangeInclusive<f64>,
+            each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
+        ) {
+            let start = points.partition_point(|p| step(p) < *steps.start());
+            let end = points.partition_point(|p| step(p) <= *steps.end());
+            let Some(inside) = points.get(start..end.max(start)) else {
+                return;
+            };
+            for chunk in inside.chunks(READ_CHUNK_POINTS) {
+                if each(chunk.iter().map(&to_point).collect()).is_break() {
+                    return;
+                }
+            }
+        }
+        match self.read_slot(field) {
+            Slot::Floats(points) => deliver(points, |p| p.step, |p| p.to_point(), &steps, each),
+            Slot::Strings(points) => deliver(
+                points,
+                |p| p.step,
+                |p| p.clone().map(Value::String),
+                &steps,
+                each,
+            ),
+            Slot::Files(points) => deliver(
+                points,
+                |p| p.step,
+                |p| p.clone().map(|f| Value::File(f.info())),
+                &steps,
+                each,
+            ),
             _ => return Err(Self::missing(field)),
-        })
+        }
+        Ok(())
     }
 
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error> {
@@ -369,15 +541,40 @@ impl Store for MemoryStore {
         })
     }
 
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error> {
-        match (self.read_slot(field), step) {
-            (Slot::File(Some(file)), None) => Ok(file.bytes.clone()),
+    fn copy_file(
+        &mut self,
+        field: FieldId,
+        step: Option<f64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, Error> {
+        let file = match (self.read_slot(field), step) {
+            (Slot::File(Some(file)), None) => file,
             (Slot::Files(points), Some(step)) => points
                 .iter()
                 .find(|p| p.step == step)
-                .map(|p| p.value.bytes.clone())
-                .ok_or_else(|| StorageError::new(format!("no file at step {step}")).into()),
-            _ => Err(Self::missing(field)),
+                .map(|p| &p.value)
+                .ok_or_else(|| StorageError::new(format!("no file at step {step}")))?,
+            _ => return Err(Self::missing(field)),
+        };
+        let written = |e: std::io::Error| {
+            Error::from(StorageError::with_source(
+                format!("cannot write the bytes of file {:?}", file.name),
+                e,
+            ))
+        };
+        match &file.content {
+            FileContent::Bytes(bytes) => {
+                out.write_all(bytes).map_err(written)?;
+                Ok(bytes.len() as u64)
+            }
+            // Kept as it was staged (a store that stages files hands them
+            // to this one only when they are composed).
+            FileContent::Staged(staged) => {
+                let mut source = std::fs::File::open(staged.path()).map_err(|e| {
+                    StorageError::with_source(format!("cannot read {}", staged.path().display()), e)
+                })?;
+                std::io::copy(&mut source, out).map_err(written)
+            }
         }
     }
 }
@@ -393,6 +590,8 @@ mod tests {
         assert!(store.read_series(far).is_err());
         assert!(store.read_last(far).is_err());
         assert!(store.read_file(far, None).is_err());
+        assert!(store.series_summary(far).is_err());
+        assert!(store.copy_file(far, None, &mut Vec::new()).is_err());
         assert!(store.slots.is_empty());
     }
 }

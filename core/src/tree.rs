@@ -4,6 +4,8 @@
 //! create) the node, check the rule, hand the checked [`Op`] to the store.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::ops::{ControlFlow, RangeInclusive};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -13,7 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::callsite::Callsite;
 use crate::error::{Conflict, Error, ReadOnlyReason, Result};
 use crate::file::FileData;
-use crate::store::{FieldId, Op, Store, StoredField};
+use crate::store::{FieldId, Op, SeriesSummary, Store, StoredField};
 use crate::structure::{Entry, Structure};
 use crate::value::{FieldType, FileInfo, Operation, Point, Value};
 
@@ -335,6 +337,25 @@ impl Tree {
         operation: Operation,
         value_type: FieldType,
     ) -> Result<u32> {
+        match self.find_for_write(target, operation, value_type)? {
+            Some(id) => Ok(id),
+            None => {
+                let path = target.full_path();
+                self.create(&path, created, false)
+            }
+        }
+    }
+
+    /// The field a write goes to, or `None` when the path holds nothing
+    /// and a field may be created there; the errors of
+    /// [`field_for_write`](Self::field_for_write), without changing
+    /// anything.
+    fn find_for_write(
+        &self,
+        target: &Target<'_>,
+        operation: Operation,
+        value_type: FieldType,
+    ) -> Result<Option<u32>> {
         let lookup = self.lookup(target);
         match lookup {
             Lookup::Found(id) => {
@@ -362,11 +383,12 @@ impl Tree {
                         }
                     });
                 }
-                Ok(id)
+                Ok(Some(id))
             }
             Lookup::Missing => {
                 let path = target.full_path();
-                self.create(&path, created, false)
+                self.check_creatable(&path)?;
+                Ok(None)
             }
             Lookup::UnderField(field) => {
                 let node = self.node(field);
@@ -380,6 +402,74 @@ impl Tree {
                     },
                 })
             }
+        }
+    }
+
+    /// Refuses what [`create`](Self::create) would refuse for a user's
+    /// field at `path`, which holds nothing: a new name in a system-owned
+    /// namespace.
+    fn check_creatable(&self, path: &str) -> Result<()> {
+        let mut current = ROOT;
+        for segment in hippocamp_path::segments(path) {
+            let node = self.node(current);
+            let NodeKind::Namespace(children) = &node.kind else {
+                return Ok(());
+            };
+            match children.get(segment) {
+                Some(&child) => current = child,
+                None if node.system => {
+                    return Err(Error::ReadOnly {
+                        path: path.to_owned(),
+                        reason: ReadOnlyReason::SystemField,
+                    })
+                }
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses an upload (or an assigned [`File`](crate::File)) that
+    /// [`upload`](Self::upload) would refuse, without writing: the rules
+    /// come before the file is read.
+    pub(crate) fn check_upload(&self, target: &Target<'_>, operation: Operation) -> Result<()> {
+        match self.find_for_write(target, operation, FieldType::File)? {
+            None => Ok(()),
+            Some(id) => match self.node(id).kind {
+                NodeKind::File(_) => Ok(()),
+                _ => Err(self.refused_assign(id, operation, FieldType::File)),
+            },
+        }
+    }
+
+    /// Refuses a file appended to a FileSeries that [`append`](Self::append)
+    /// would refuse, without writing: the rules come before the file is
+    /// read.
+    pub(crate) fn check_file_append(
+        &self,
+        target: &Target<'_>,
+        step: Option<f64>,
+        timestamp: Option<SystemTime>,
+    ) -> Result<()> {
+        if let Some(step) = step.filter(|s| !s.is_finite()) {
+            return Err(Error::InvalidStep {
+                path: target.full_path(),
+                step,
+            });
+        }
+        if let Some(t) = timestamp {
+            check_time(t, || target.full_path())?;
+        }
+        let operation = if step.is_some() {
+            Operation::AppendAt
+        } else {
+            Operation::Append
+        };
+        match self.find_for_write(target, operation, FieldType::File)? {
+            None => Ok(()),
+            Some(id) => self
+                .next_step(id, FieldType::FileSeries, FieldType::File, step)
+                .map(|_| ()),
         }
     }
 
@@ -545,58 +635,13 @@ impl Tree {
         step: Option<f64>,
         timestamp: Option<SystemTime>,
     ) -> Result<()> {
-        let operation = if step.is_some() {
-            Operation::AppendAt
-        } else {
-            Operation::Append
-        };
         if let SeriesItem::String(s) = item {
             check_string_len(s, || self.node(id).path.to_string())?;
         }
         if let Some(t) = timestamp {
             check_time(t, || self.node(id).path.to_string())?;
         }
-        let node = &mut self.nodes[id as usize];
-        let NodeKind::Series {
-            field_type,
-            last_step,
-        } = &mut node.kind
-        else {
-            return Err(self.unsupported(id, operation));
-        };
-        if *field_type != item.series_type() {
-            return Err(Error::TypeMismatch {
-                path: node.path.to_string(),
-                field_type: *field_type,
-                value_type: item.value_type(),
-            });
-        }
-        let step = match (step, *last_step) {
-            (Some(step), _) if !step.is_finite() => {
-                return Err(Error::InvalidStep {
-                    path: node.path.to_string(),
-                    step,
-                })
-            }
-            (Some(step), Some(last)) if step <= last => {
-                return Err(Error::StepNotIncreasing {
-                    path: node.path.to_string(),
-                    step,
-                    last,
-                })
-            }
-            (Some(step), _) => step,
-            // Above 2^53 the next integer rounds back to `last`.
-            (None, Some(last)) if last + 1.0 <= last => {
-                return Err(Error::StepNotIncreasing {
-                    path: node.path.to_string(),
-                    step: last + 1.0,
-                    last,
-                })
-            }
-            (None, Some(last)) => last + 1.0,
-            (None, None) => 0.0,
-        };
+        let step = self.next_step(id, item.series_type(), item.value_type(), step)?;
         let timestamp = timestamp.unwrap_or_else(crate::clock::now);
         let field = FieldId(id);
         let op = match item {
@@ -621,8 +666,63 @@ impl Tree {
         };
         self.store.apply(op)?;
         // Only a point the store took moves the series on.
-        *last_step = Some(step);
+        if let NodeKind::Series { last_step, .. } = &mut self.nodes[id as usize].kind {
+            *last_step = Some(step);
+        }
         Ok(())
+    }
+
+    /// The step of a point of `value_type` appended to the field `id` (a
+    /// `series_type`) at `step`, or at the default step: the checks of an
+    /// append.
+    #[inline]
+    fn next_step(
+        &self,
+        id: u32,
+        series_type: FieldType,
+        value_type: FieldType,
+        step: Option<f64>,
+    ) -> Result<f64> {
+        let operation = if step.is_some() {
+            Operation::AppendAt
+        } else {
+            Operation::Append
+        };
+        let node = self.node(id);
+        let NodeKind::Series {
+            field_type,
+            last_step,
+        } = &node.kind
+        else {
+            return Err(self.unsupported(id, operation));
+        };
+        if *field_type != series_type {
+            return Err(Error::TypeMismatch {
+                path: node.path.to_string(),
+                field_type: *field_type,
+                value_type,
+            });
+        }
+        match (step, *last_step) {
+            (Some(step), _) if !step.is_finite() => Err(Error::InvalidStep {
+                path: node.path.to_string(),
+                step,
+            }),
+            (Some(step), Some(last)) if step <= last => Err(Error::StepNotIncreasing {
+                path: node.path.to_string(),
+                step,
+                last,
+            }),
+            (Some(step), _) => Ok(step),
+            // Above 2^53 the next integer rounds back to `last`.
+            (None, Some(last)) if last + 1.0 <= last => Err(Error::StepNotIncreasing {
+                path: node.path.to_string(),
+                step: last + 1.0,
+                last,
+            }),
+            (None, Some(last)) => Ok(last + 1.0),
+            (None, None) => Ok(0.0),
+        }
     }
 
     /// Adds strings to a StringSet (creating it), or replaces its items.
@@ -799,6 +899,11 @@ impl Tree {
         }
     }
 
+    /// Refuses a read of series points from what is no series.
+    pub(crate) fn check_series(&self, target: &Target<'_>) -> Result<()> {
+        self.series(target, Operation::FetchValues).map(|_| ())
+    }
+
     pub(crate) fn fetch_last(&mut self, target: &Target<'_>) -> Result<Point> {
         let id = self.series(target, Operation::FetchLast)?;
         self.store
@@ -813,8 +918,32 @@ impl Tree {
         self.store.read_series(FieldId(id))
     }
 
-    /// A File's bytes, or a FileSeries point's (the last one with `None`).
-    pub(crate) fn download(&mut self, target: &Target<'_>, step: Option<f64>) -> Result<Arc<[u8]>> {
+    /// The points of a series with steps in `steps`, a chunk per call of
+    /// `each` (see [`Store::read_range`]).
+    pub(crate) fn read_range(
+        &mut self,
+        target: &Target<'_>,
+        steps: RangeInclusive<f64>,
+        each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let id = self.series(target, Operation::FetchValues)?;
+        self.store.read_range(FieldId(id), steps, each)
+    }
+
+    /// A series' count, first and last point, minimum and maximum.
+    pub(crate) fn series_summary(&mut self, target: &Target<'_>) -> Result<SeriesSummary> {
+        let id = self.series(target, Operation::FetchValues)?;
+        self.store.series_summary(FieldId(id))
+    }
+
+    /// Writes a File's bytes, or a FileSeries point's (the last one with
+    /// `None`), into `out`.
+    pub(crate) fn download_to(
+        &mut self,
+        target: &Target<'_>,
+        step: Option<f64>,
+        out: &mut dyn Write,
+    ) -> Result<u64> {
         let id = self.existing(target)?;
         let not_found = |tree: &Tree| Error::NotFound {
             path: match step {
@@ -824,7 +953,7 @@ impl Tree {
         };
         match &self.node(id).kind {
             NodeKind::File(Some(_)) if step.is_none() => {
-                Ok(self.store.read_file(FieldId(id), None)?)
+                Ok(self.store.copy_file(FieldId(id), None, out)?)
             }
             // A File downloads (so this is no unsupported operation), but
             // has nothing at any step.
@@ -836,15 +965,16 @@ impl Tree {
                 let Some(step) = step.or(*last_step) else {
                     return Err(not_found(self));
                 };
-                if !self
-                    .store
-                    .read_series(FieldId(id))?
-                    .iter()
-                    .any(|p| p.step == step)
-                {
+                let mut found = false;
+                self.store
+                    .read_range(FieldId(id), step..=step, &mut |points| {
+                        found = !points.is_empty();
+                        ControlFlow::Break(())
+                    })?;
+                if !found {
                     return Err(not_found(self));
                 }
-                Ok(self.store.read_file(FieldId(id), Some(step))?)
+                Ok(self.store.copy_file(FieldId(id), Some(step), out)?)
             }
             _ => Err(self.unsupported(id, Operation::Download)),
         }

@@ -15,11 +15,12 @@ use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use hippocamp_core::sqlite::{Repository, RunDump};
+use hippocamp_core::sqlite::{DumpSink, FieldData, FieldDump, FileRef, Repository, RunHeader};
+use hippocamp_core::FieldType;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use crate::args::{ExportArgs, ExportFormat};
-use crate::runfile::{file_stem, write_run};
+use crate::runfile::{file_stem, RunWriter};
 use crate::store::Context;
 use crate::{tables, CliError};
 
@@ -100,7 +101,6 @@ fn write_runs(
     let mut written = Vec::new();
     for id in ids {
         bar.set_message(id.clone());
-        let dump = repo.export_run(id)?;
         // Two ids that make one file name (`a/b`, `a_b`) get distinct ones.
         let base = file_stem(id);
         let mut stem = base.clone();
@@ -109,50 +109,123 @@ fn write_runs(
             n += 1;
             stem = format!("{base}~{n}");
         }
-        let fields = dump.fields.len() as u64;
-        let mut done = 0u64;
-        let mut tick = || {
-            done += 1;
-            if fields > 0 {
-                bar.set_message(format!("{id} ({done}/{fields} fields)"));
-            }
-        };
-        let has_files = !dump.files().is_empty();
-        let name = match format {
+        let tick = |done: u64| bar.set_message(format!("{id} ({done} fields)"));
+        // Each run is read in one snapshot and written as it is read: a
+        // series a chunk at a time, whatever its length.
+        let (name, files, files_dir) = match format {
             ExportFormat::Json => {
                 let name = format!("{stem}.json");
                 let path = staging.join(&name);
                 let files = format!("{stem}.files");
-                if has_files {
-                    copy_files(repo, &dump, &staging.join(&files), &output.join(&files))?;
-                }
                 let file = std::fs::File::create(&path)
                     .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
-                let mut w = std::io::BufWriter::new(file);
-                write_run(&dump, has_files.then_some(files.as_str()), &mut w)
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+                let mut sink = Seen::new(RunWriter::new(&mut w, Some(files.as_str())), tick);
+                repo.export_run_to(id, &mut sink)?;
+                let (writer, refs) = sink.into_parts();
+                writer
+                    .finish()
                     .and_then(|()| w.flush())
                     .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))?;
-                name
+                (name, refs, PathBuf::from(files))
             }
             ExportFormat::Csv | ExportFormat::Parquet => {
                 let dir = staging.join(&stem);
-                if format == ExportFormat::Csv {
-                    tables::write_csv(&dump, &dir, &mut tick)?;
+                let refs = if format == ExportFormat::Csv {
+                    let mut sink = Seen::new(tables::CsvSink::new(&dir)?, tick);
+                    repo.export_run_to(id, &mut sink)?;
+                    let (sink, refs) = sink.into_parts();
+                    sink.finish()?;
+                    refs
                 } else {
-                    tables::write_parquet(&dump, &dir, &mut tick)?;
-                }
-                if has_files {
-                    let files = Path::new(&stem).join("files");
-                    copy_files(repo, &dump, &staging.join(&files), &output.join(&files))?;
-                }
-                stem
+                    let mut sink = Seen::new(tables::ParquetSink::new(&dir)?, tick);
+                    repo.export_run_to(id, &mut sink)?;
+                    let (sink, refs) = sink.into_parts();
+                    sink.finish()?;
+                    refs
+                };
+                (stem.clone(), refs, Path::new(&stem).join("files"))
             }
         };
+        if !files.is_empty() {
+            copy_files(
+                repo,
+                id,
+                &files,
+                &staging.join(&files_dir),
+                &output.join(&files_dir),
+            )?;
+        }
         written.push((id.clone(), name));
         bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(written)
+}
+
+/// A sink that passes everything on, counting fields and noting each file
+/// content the run refers to (once).
+struct Seen<S, T> {
+    inner: S,
+    tick: T,
+    fields: u64,
+    files: Vec<FileRef>,
+    shas: HashSet<String>,
+}
+
+impl<S: DumpSink, T: FnMut(u64)> Seen<S, T> {
+    fn new(inner: S, tick: T) -> Self {
+        Seen {
+            inner,
+            tick,
+            fields: 0,
+            files: Vec::new(),
+            shas: HashSet::new(),
+        }
+    }
+
+    fn into_parts(self) -> (S, Vec<FileRef>) {
+        (self.inner, self.files)
+    }
+
+    fn note(&mut self, file: &FileRef) {
+        if self.shas.insert(file.sha256.clone()) {
+            self.files.push(file.clone());
+        }
+    }
+
+    fn done(&mut self) {
+        self.fields += 1;
+        (self.tick)(self.fields);
+    }
+}
+
+impl<S: DumpSink, T: FnMut(u64)> DumpSink for Seen<S, T> {
+    fn begin(&mut self, header: &RunHeader) -> hippocamp_core::Result<()> {
+        self.inner.begin(header)
+    }
+    fn field(&mut self, field: &FieldDump) -> hippocamp_core::Result<()> {
+        if let FieldData::File(file) = &field.data {
+            self.note(file);
+        }
+        self.inner.field(field)?;
+        self.done();
+        Ok(())
+    }
+    fn begin_series(&mut self, path: &str, field_type: FieldType) -> hippocamp_core::Result<()> {
+        self.inner.begin_series(path, field_type)
+    }
+    fn points(&mut self, points: &FieldData) -> hippocamp_core::Result<()> {
+        if let FieldData::FileSeries(points) = points {
+            points.iter().for_each(|p| self.note(&p.value));
+        }
+        self.inner.points(points)
+    }
+    fn end_series(&mut self) -> hippocamp_core::Result<()> {
+        self.inner.end_series()?;
+        self.done();
+        Ok(())
+    }
 }
 
 /// Moves what is in the folder `from` into the folder `to`, replacing
@@ -189,30 +262,34 @@ fn progress_bar(len: u64) -> ProgressBar {
 
 /// Copies the run's file contents into `dir`, each as `<sha256>`, except
 /// those that `existing` (the same folder of an earlier export) holds.
+/// Each is checked against its SHA-256 on the way: a damaged content in
+/// the store fails the export rather than being copied.
 fn copy_files(
     repo: &Repository,
-    dump: &RunDump,
+    id: &str,
+    files: &[FileRef],
     dir: &Path,
     existing: &Path,
 ) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
-    for file in dump.files() {
-        let source: PathBuf = repo.blob_path(&file.sha256).ok_or_else(|| {
-            CliError::new(format!(
-                "run {}: {:?} is not a SHA-256",
-                dump.id, file.sha256
-            ))
-        })?;
+    for file in files {
         if std::fs::metadata(existing.join(&file.sha256)).is_ok_and(|m| m.len() == file.size) {
             continue;
         }
-        std::fs::copy(&source, dir.join(&file.sha256)).map_err(|e| {
+        let target = dir.join(&file.sha256);
+        let copied = std::fs::File::create(&target)
+            .map_err(|e| CliError::new(format!("cannot create {}: {e}", target.display())))
+            .and_then(|out| {
+                let mut out = std::io::BufWriter::new(out);
+                repo.copy_blob(&file.sha256, Some(file.size), &mut out)?;
+                out.flush()
+                    .map_err(|e| CliError::new(format!("cannot write {}: {e}", target.display())))
+            });
+        copied.map_err(|e| {
             CliError::new(format!(
-                "cannot copy the content of file {:?} of run {} ({}): {e}",
-                file.name,
-                dump.id,
-                source.display()
+                "cannot copy the content of file {:?} of run {id}: {e}",
+                file.name
             ))
         })?;
     }

@@ -1,13 +1,16 @@
 //! `hippocamp gc`: removes the file contents in the store that no run
 //! refers to (left by deleted runs, cleared series or reassigned files),
-//! and says how many it freed and how many bytes. `--dry-run` only says.
+//! and the temporary files in `files/` that a killed process or a full
+//! disk left behind (untouched for an hour: a live upload is never that
+//! old), and says how many it freed and how many bytes. `--dry-run` only
+//! says.
 //!
 //! It holds the store's write lock while it works, so a file a running
 //! run is storing right now is never taken.
 
 use std::io::Write;
 
-use hippocamp_core::sqlite::{GcReport, Repository};
+use hippocamp_core::sqlite::{GcReport, Repository, STALE_TEMPORARY_AFTER};
 
 use crate::args::GcArgs;
 use crate::store::Context;
@@ -20,6 +23,7 @@ pub fn run(ctx: &Context, args: GcArgs, out: &mut dyn Write) -> Result<(), CliEr
     let report = if args.dry_run {
         GcReport {
             blobs: repo.unreferenced_blobs()?,
+            temporary: repo.stale_temporary_files()?,
             dry_run: true,
         }
     } else {
@@ -28,7 +32,17 @@ pub fn run(ctx: &Context, args: GcArgs, out: &mut dyn Write) -> Result<(), CliEr
     };
     let count = report.blobs.len();
     let files = if count == 1 { "file" } else { "files" };
-    let bytes = report.bytes();
+    let bytes = report.blob_bytes();
+    let temporary = report.temporary.len();
+    let temporary_line = (temporary > 0).then(|| {
+        let tmp_bytes = report.bytes() - bytes;
+        format!(
+            "{temporary} stale temporary {} (untouched for {} h), {tmp_bytes} bytes ({})",
+            if temporary == 1 { "file" } else { "files" },
+            STALE_TEMPORARY_AFTER.as_secs() / 3600,
+            human_bytes(tmp_bytes)
+        )
+    });
     if report.dry_run {
         writeln!(
             out,
@@ -38,12 +52,21 @@ pub fn run(ctx: &Context, args: GcArgs, out: &mut dyn Write) -> Result<(), CliEr
         for blob in &report.blobs {
             writeln!(out, "  {} {} bytes", blob.sha256, blob.size)?;
         }
+        if let Some(line) = temporary_line {
+            writeln!(out, "would remove {line}")?;
+            for file in &report.temporary {
+                writeln!(out, "  {} {} bytes", file.path.display(), file.size)?;
+            }
+        }
     } else {
         writeln!(
             out,
             "freed {count} {files}, {bytes} bytes ({})",
             human_bytes(bytes)
         )?;
+        if let Some(line) = temporary_line {
+            writeln!(out, "removed {line}")?;
+        }
     }
     Ok(())
 }

@@ -15,11 +15,15 @@
 //! `--last` gives a series' last point only (a FileSeries' last file is
 //! its default anyway). NaN and infinities print as `NaN`, `inf`, `-inf`,
 //! and in JSON, whose numbers cannot hold them, as those strings.
-//! Timestamps are RFC 3339 in UTC with nanoseconds. `-o FILE` writes to
-//! the file instead of stdout; on an error nothing is written. A file's
-//! bytes are refused when stdout is a terminal (give `-o` or a pipe).
-//! `-o` never creates a file through a dangling symlink (see
-//! [`crate::output`]).
+//! Timestamps are RFC 3339 in UTC with nanoseconds. Series and files are
+//! streamed: a series of any length, or a file of any size, is written as
+//! it is read, in bounded memory. A file's bytes are refused when stdout
+//! is a terminal (give `-o` or a pipe). `-o FILE` writes to the file
+//! instead of stdout, aside and moved into place once complete: on an
+//! error the file is as it was, and no file is created through a dangling
+//! symlink (see [`crate::output`]). On stdout, an error (a damaged
+//! content, whose check ends only with its last byte) comes after what
+//! was written, with exit code 2.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -55,75 +59,120 @@ pub fn run(ctx: &Context, args: GetArgs, out: &mut dyn Write) -> Result<(), CliE
         )));
     }
 
-    let mut bytes = Vec::new();
-    match field_type {
-        FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries
-            if json || field_type != FieldType::FileSeries =>
-        {
-            let points = if args.last {
-                match field_type {
-                    FieldType::FileSeries => handler
-                        .fetch_values()?
-                        .pop()
-                        .map(|p| vec![p])
-                        .ok_or_else(|| no_points("files"))?,
-                    _ => vec![handler.fetch_last().map_err(|e| not_found(e, "points"))?],
-                }
-            } else {
-                handler.fetch_values()?
-            };
-            if json {
-                let value = match (args.last, points.first()) {
-                    (true, Some(point)) => format::point_json(point),
-                    _ => serde_json::Value::Array(points.iter().map(format::point_json).collect()),
-                };
-                format::write_json(&mut bytes, &value)?;
-            } else {
-                write_points_csv(&mut bytes, &points)?;
-            }
-        }
-        FieldType::File | FieldType::FileSeries if !json => {
-            // Raw bytes would garble the terminal (and may be large).
-            if args.output.is_none() && std::io::stdout().is_terminal() {
-                return Err(CliError::new(format!(
-                    "`{path}` in run {} is {}: write its bytes with -o FILE or into a pipe, not to the terminal",
-                    run.id(),
-                    field_type.with_article()
-                )));
-            }
-            bytes = handler.download().map_err(|e| not_found(e, "files"))?;
-        }
-        _ => {
-            let value = handler.fetch()?;
-            if json {
-                format::write_json(&mut bytes, &format::value_json(&value))?;
-            } else {
-                write_plain(&mut bytes, &value)?;
-            }
-        }
+    let file_bytes = matches!(field_type, FieldType::File | FieldType::FileSeries) && !json;
+    // Raw bytes would garble the terminal (and may be large).
+    if file_bytes && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(CliError::new(format!(
+            "`{path}` in run {} is {}: write its bytes with -o FILE or into a pipe, not to the terminal",
+            run.id(),
+            field_type.with_article()
+        )));
     }
+    let write = |w: &mut dyn Write| -> Result<(), CliError> {
+        match field_type {
+            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries
+                if json || field_type != FieldType::FileSeries =>
+            {
+                if args.last {
+                    let last = match field_type {
+                        FieldType::FileSeries => handler
+                            .series_summary()?
+                            .last
+                            .ok_or_else(|| no_points("files"))?,
+                        _ => handler.fetch_last().map_err(|e| not_found(e, "points"))?,
+                    };
+                    if json {
+                        format::write_json(w, &format::point_json(&last))?;
+                    } else {
+                        write_points_csv(w, std::iter::once(Ok(last)))?;
+                    }
+                } else {
+                    // A chunk at a time: any length in bounded memory.
+                    let points = handler.fetch_points(..)?;
+                    if json {
+                        write_points_json(w, points)?;
+                    } else {
+                        write_points_csv(w, points)?;
+                    }
+                }
+            }
+            FieldType::File | FieldType::FileSeries if !json => {
+                handler.download_to(w).map_err(|e| not_found(e, "files"))?;
+            }
+            _ => {
+                let value = handler.fetch()?;
+                if json {
+                    format::write_json(w, &format::value_json(&value))?;
+                } else {
+                    write_plain(w, &value)?;
+                }
+            }
+        }
+        Ok(())
+    };
 
     match &args.output {
-        Some(file) => crate::output::create(file)?
-            .write_all(&bytes)
-            .map_err(|e| CliError::new(format!("cannot write {}: {e}", file.display())))?,
-        None => out.write_all(&bytes)?,
+        Some(file) => {
+            let mut w = std::io::BufWriter::with_capacity(
+                1 << 16,
+                crate::output::OutputFile::create(file)?,
+            );
+            write(&mut w)?;
+            w.into_inner()
+                .map_err(|e| {
+                    CliError::new(format!("cannot write {}: {}", file.display(), e.error()))
+                })?
+                .keep()?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+            write(&mut w)?;
+            w.flush()?;
+        }
     }
     Ok(())
 }
 
-/// `step,value,timestamp` with a header.
-fn write_points_csv(out: &mut dyn Write, points: &[Point]) -> Result<(), CliError> {
-    let mut records = Vec::with_capacity(points.len() + 1);
-    records.push(vec!["step".into(), "value".into(), "timestamp".into()]);
+/// `step,value,timestamp` with a header, a point at a time.
+fn write_points_csv(
+    out: &mut dyn Write,
+    points: impl Iterator<Item = hippocamp_core::Result<Point>>,
+) -> Result<(), CliError> {
+    let csv_error = |e: csv::Error| CliError::new(format!("cannot write CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(["step", "value", "timestamp"])
+        .map_err(csv_error)?;
     for point in points {
-        records.push(vec![
-            format::step(point.step),
-            format::plain(&point.value),
-            format::time(point.timestamp),
-        ]);
+        let point = point?;
+        writer
+            .write_record([
+                format::step(point.step),
+                format::plain(&point.value),
+                format::time(point.timestamp),
+            ])
+            .map_err(csv_error)?;
     }
-    format::write_csv(out, &records)
+    writer.flush().map_err(CliError::from)
+}
+
+/// A JSON array of `{step, value, timestamp}`, pretty-printed as
+/// [`format::write_json`] prints a whole array, a point at a time.
+fn write_points_json(
+    out: &mut dyn Write,
+    points: impl Iterator<Item = hippocamp_core::Result<Point>>,
+) -> Result<(), CliError> {
+    let mut first = true;
+    for point in points {
+        let point = point?;
+        out.write_all(if first { b"[\n  " } else { b",\n  " })?;
+        first = false;
+        let text = serde_json::to_string_pretty(&format::point_json(&point))
+            .map_err(|e| CliError::new(format!("cannot write JSON: {e}")))?;
+        out.write_all(text.replace('\n', "\n  ").as_bytes())?;
+    }
+    out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
 }
 
 /// An atom plain, a set one item per line, a namespace `path: value`.

@@ -6,22 +6,29 @@
 //! Every export is read and checked before anything is written (the store
 //! is created only then, if missing): its fields, and the SHA-256 and size
 //! of every file content the store lacks. Each run is then written in one
-//! transaction.
+//! transaction. Exports are read as streams, a series' points a part at a
+//! time as they are written into the store: memory stays bounded whatever
+//! their size (each is read three times: its header, the check, the
+//! import).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hippocamp_core::sqlite::{Repository, RunDump, DATABASE_FILE};
+use hippocamp_core::sqlite::{
+    DumpCheck, DumpSink, FieldData, FieldDump, FileRef, Repository, RunHeader, DATABASE_FILE,
+};
+use hippocamp_core::FieldType;
 
 use crate::args::ImportArgs;
-use crate::runfile::read_run;
+use crate::runfile::{read_run_to, ReadError};
 use crate::store::Context;
 use crate::CliError;
 
-/// A run read from an export, with where its file contents are.
+/// A run export, read through and checked, with where its file contents
+/// are.
 struct Pending {
     source: PathBuf,
-    dump: RunDump,
+    header: RunHeader,
     files_dir: Option<PathBuf>,
 }
 
@@ -35,51 +42,55 @@ pub fn run(ctx: &Context, args: ImportArgs, out: &mut dyn Write) -> Result<(), C
     } else {
         None
     };
-    // Every export is read and checked before anything is written. With
-    // several, each is read again when imported rather than all being
-    // kept in memory at once.
-    let mut kept = Vec::new();
+    // Every export is read and checked before anything is written; each is
+    // read as a stream (a series a part at a time), never whole.
+    let mut checked = Vec::new();
     for source in &sources {
-        let run = load(source)?;
-        check_files(existing.as_ref(), &run)?;
-        if sources.len() == 1 {
-            kept.push(run);
-        }
+        checked.push(check(existing.as_ref(), source)?);
     }
     drop(existing);
     let mut repo = Repository::open_for_writing(ctx.dir())?;
-    let mut kept = kept.into_iter();
-    for source in &sources {
-        let run = match kept.next() {
-            Some(run) => run,
-            None => load(source)?,
-        };
-        let id = repo
-            .import_run(&run.dump, run.files_dir.as_deref())
-            .map_err(|e| CliError::new(format!("{}: {}", source.display(), CliError::from(e))))?;
-        if id == run.dump.id {
+    for run in &checked {
+        let in_source = |e: CliError| CliError::new(format!("{}: {e}", run.source.display()));
+        let mut import = repo
+            .import_run_from(&run.header, run.files_dir.as_deref())
+            .map_err(|e| in_source(e.into()))?;
+        read_run_to(open(&run.source)?, &mut import).map_err(|e| in_source(read_error(e)))?;
+        let id = import.commit().map_err(|e| in_source(e.into()))?;
+        if id == run.header.id {
             writeln!(out, "imported {id}")?;
         } else {
             writeln!(
                 out,
                 "imported {} as {id} (the store has a run {} already)",
-                run.dump.id, run.dump.id
+                run.header.id, run.header.id
             )?;
         }
     }
     Ok(())
 }
 
-/// Reads and checks one export.
-fn load(source: &Path) -> Result<Pending, CliError> {
-    let file = std::fs::File::open(source)
-        .map_err(|e| CliError::new(format!("cannot read {}: {e}", source.display())))?;
-    let exported =
-        read_run(file).map_err(|e| CliError::new(format!("{}: {e}", source.display())))?;
-    exported
-        .dump
-        .check()
-        .map_err(|e| CliError::new(format!("{}: {}", source.display(), CliError::from(e))))?;
+fn open(source: &Path) -> Result<std::fs::File, CliError> {
+    std::fs::File::open(source)
+        .map_err(|e| CliError::new(format!("cannot read {}: {e}", source.display())))
+}
+
+fn read_error(err: ReadError) -> CliError {
+    match err {
+        ReadError::Export(text) => CliError::new(text),
+        ReadError::Sink(err) => err.into(),
+    }
+}
+
+/// Reads an export through twice, a part at a time: its header first (the
+/// format, the id), then every field, checked as the store would; then
+/// checks every file content the store lacks.
+fn check(store: Option<&Repository>, source: &Path) -> Result<Pending, CliError> {
+    let in_source = |e: CliError| CliError::new(format!("{}: {e}", source.display()));
+    let exported = read_run_to(open(source)?, &mut Ignore).map_err(|e| in_source(read_error(e)))?;
+    let mut checker = DumpCheck::new(&exported.header.id).map_err(|e| in_source(e.into()))?;
+    read_run_to(open(source)?, &mut checker).map_err(|e| in_source(read_error(e)))?;
+    let files = checker.finish().map_err(|e| in_source(e.into()))?;
     let folder = source.parent().unwrap_or(Path::new("."));
     let files_dir = match &exported.files {
         Some(name) => {
@@ -99,17 +110,41 @@ fn load(source: &Path) -> Result<Pending, CliError> {
         }
         None => None,
     };
-    Ok(Pending {
+    let run = Pending {
         source: source.to_path_buf(),
-        dump: exported.dump,
+        header: exported.header,
         files_dir,
-    })
+    };
+    check_files(store, &run, &files)?;
+    Ok(run)
+}
+
+/// A sink that takes everything and keeps nothing: reading the header.
+struct Ignore;
+
+impl DumpSink for Ignore {
+    fn field(&mut self, _: &FieldDump) -> hippocamp_core::Result<()> {
+        Ok(())
+    }
+    fn begin_series(&mut self, _: &str, _: FieldType) -> hippocamp_core::Result<()> {
+        Ok(())
+    }
+    fn points(&mut self, _: &FieldData) -> hippocamp_core::Result<()> {
+        Ok(())
+    }
+    fn end_series(&mut self) -> hippocamp_core::Result<()> {
+        Ok(())
+    }
 }
 
 /// Every file content of the run is in the store, or in the export and
 /// whole (its SHA-256 and size are the export's).
-fn check_files(store: Option<&Repository>, run: &Pending) -> Result<(), CliError> {
-    for file in run.dump.files() {
+fn check_files(
+    store: Option<&Repository>,
+    run: &Pending,
+    files: &[FileRef],
+) -> Result<(), CliError> {
+    for file in files {
         let in_store = store
             .and_then(|s| s.blob_path(&file.sha256))
             .is_some_and(|b| b.is_file());

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use hippocamp_core::structure::Entry;
-use hippocamp_core::{FieldType, Run, Value};
+use hippocamp_core::{FieldType, Point, Run, Value};
 
 use terminal_size::{Height, Width};
 
@@ -164,9 +164,7 @@ fn write_image(chart: &Chart, path: &Path, format: ImageFormat) -> Result<(), Cl
         ImageFormat::Svg => chart::svg(chart)?.into_bytes(),
         ImageFormat::Png => chart::png(chart)?,
     };
-    crate::output::create(path)?
-        .write_all(&bytes)
-        .map_err(|err| CliError::new(format!("cannot write {}: {err}", path.display())))
+    crate::output::write(path, &bytes)
 }
 
 /// The runs and series named as `RUN` or `RUN:PATH`, each checked.
@@ -498,25 +496,173 @@ fn float_series_paths(
         .collect()
 }
 
+/// How many columns `plot` thins a long series to: far more
+/// than any chart draws (960-pixel images, terminal charts of a few
+/// hundred braille dots), so that drawing thins it again as if it had
+/// every point: each column's minimum and maximum stay, placed within
+/// 1/16,384 of the x range of where they are.
+pub const READ_COLUMNS: usize = 1 << 14;
+
+/// The most NaN/±Inf points `plot` keeps (as they are, for the
+/// count of points not drawn that the legend shows); past it the count
+/// stops there.
+pub const MAX_KEPT_NON_FINITE: usize = 1 << 20;
+
 /// The series' points as (x, y): x is the step, or the seconds since the
-/// series' first point.
+/// series' first point. The points are read a chunk at a time and a long
+/// series (over `2 × READ_COLUMNS` points) is thinned as they arrive, as
+/// [`chart::downsample`] thins it to [`READ_COLUMNS`] columns, keeping
+/// every column's minimum and maximum: memory stays bounded whatever the
+/// length. Points whose y is NaN or ±Inf are kept (up to
+/// [`MAX_KEPT_NON_FINITE`]) after the others, for the legend's count.
 fn read_points(run: &Run, path: &str, x: XAxis) -> Result<Vec<(f64, f64)>, CliError> {
-    let points = run.at(path).fetch_values()?;
-    let start = points.first().map(|p| p.timestamp);
-    Ok(points
-        .into_iter()
-        .map(|p| {
-            let y = match p.value {
-                Value::Float(v) => v,
-                _ => f64::NAN,
+    let handler = run.at(path);
+    let summary = handler.series_summary()?;
+    let (Some(first), Some(last)) = (&summary.first, &summary.last) else {
+        return Ok(Vec::new());
+    };
+    let start = first.timestamp;
+    let point = |p: &Point| -> (f64, f64) {
+        let y = match p.value {
+            Value::Float(v) => v,
+            _ => f64::NAN,
+        };
+        let x = match x {
+            XAxis::Time => seconds_since(start, p.timestamp),
+            XAxis::Step => p.step,
+        };
+        (x, y)
+    };
+    if summary.count <= 2 * READ_COLUMNS as u64 {
+        let mut points = Vec::with_capacity(summary.count as usize);
+        handler.for_each_point(.., |p| points.push(point(p)))?;
+        return Ok(points);
+    }
+    // The columns span the x range of the drawn points: steps increase,
+    // times need a pass of their own.
+    let (lo, hi) = match x {
+        XAxis::Step => (first.step, last.step),
+        XAxis::Time => {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            handler.for_each_point(.., |p| {
+                let p = point(p);
+                if p.0.is_finite() && p.1.is_finite() {
+                    (lo, hi) = (lo.min(p.0), hi.max(p.0));
+                }
+            })?;
+            (lo, hi)
+        }
+    };
+    let mut thin = Thinning::new(lo, hi, READ_COLUMNS);
+    handler.for_each_point(.., |p| thin.push(point(p)))?;
+    Ok(thin.finish())
+}
+
+/// A point and its index among the finite points.
+type Indexed = (usize, (f64, f64));
+
+/// [`chart::downsample`] as the points arrive: of each run of consecutive
+/// finite points in one column of `lo..=hi`, the lowest and the highest
+/// (in their order), and the first and last point.
+struct Thinning {
+    lo: f64,
+    scale: f64,
+    columns: usize,
+    out: Vec<(f64, f64)>,
+    non_finite: Vec<(f64, f64)>,
+    /// Finite points seen.
+    seen: usize,
+    /// The index of the last point put out, so none is put out twice.
+    last_out: Option<usize>,
+    /// The current run: its column, and its lowest and highest point.
+    run: Option<(usize, Indexed, Indexed)>,
+    last: Option<Indexed>,
+}
+
+impl Thinning {
+    fn new(lo: f64, hi: f64, columns: usize) -> Thinning {
+        let columns = columns.max(1);
+        Thinning {
+            lo,
+            scale: columns as f64 / (hi - lo),
+            columns,
+            out: Vec::new(),
+            non_finite: Vec::new(),
+            seen: 0,
+            last_out: None,
+            run: None,
+            last: None,
+        }
+    }
+
+    fn column(&self, x: f64) -> usize {
+        let c = (x - self.lo) * self.scale;
+        // NaN (no width) and out-of-range values go to the edge columns.
+        if c.is_nan() || c < 0.0 {
+            0
+        } else {
+            (c as usize).min(self.columns - 1)
+        }
+    }
+
+    fn put(&mut self, (i, p): Indexed) {
+        if self.last_out != Some(i) {
+            self.out.push(p);
+            self.last_out = Some(i);
+        }
+    }
+
+    fn end_run(&mut self) {
+        if let Some((_, min, max)) = self.run.take() {
+            let (a, b) = if min.0 <= max.0 {
+                (min, max)
+            } else {
+                (max, min)
             };
-            let x = match (x, start) {
-                (XAxis::Time, Some(start)) => seconds_since(start, p.timestamp),
-                _ => p.step,
-            };
-            (x, y)
-        })
-        .collect())
+            self.put(a);
+            self.put(b);
+        }
+    }
+
+    fn push(&mut self, p: (f64, f64)) {
+        if !(p.0.is_finite() && p.1.is_finite()) {
+            if self.non_finite.len() < MAX_KEPT_NON_FINITE {
+                self.non_finite.push(p);
+            }
+            return;
+        }
+        let i = self.seen;
+        self.seen += 1;
+        if i == 0 {
+            self.put((0, p));
+        }
+        let column = self.column(p.0);
+        match &mut self.run {
+            Some((c, min, max)) if *c == column => {
+                if p.1 < min.1 .1 {
+                    *min = (i, p);
+                }
+                if p.1 > max.1 .1 {
+                    *max = (i, p);
+                }
+            }
+            _ => {
+                self.end_run();
+                self.run = Some((column, (i, p), (i, p)));
+            }
+        }
+        self.last = Some((i, p));
+    }
+
+    fn finish(mut self) -> Vec<(f64, f64)> {
+        self.end_run();
+        if let Some(last) = self.last {
+            self.put(last);
+        }
+        let mut out = self.out;
+        out.append(&mut self.non_finite);
+        out
+    }
 }
 
 /// `t - start` in seconds, negative when `t` is earlier.
@@ -545,6 +691,60 @@ mod tests {
             "cannot write a.pdf: unknown chart format .pdf (use .svg or .png)"
         );
         assert!(image_format(Path::new("chart")).is_err());
+    }
+
+    /// What [`Thinning`] keeps of `points`.
+    fn thinned(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
+        let finite: Vec<(f64, f64)> = points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        let lo = finite.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let mut thin = Thinning::new(lo, hi, columns);
+        points.iter().for_each(|&p| thin.push(p));
+        thin.finish()
+    }
+
+    #[test]
+    fn thinning_as_points_arrive_is_downsampling_them_all() {
+        let mut seed = 7u64;
+        let mut noise = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut series: Vec<Vec<(f64, f64)>> = vec![
+            (0..10_000).map(|i| (i as f64, noise())).collect(),
+            (0..5_000)
+                .map(|i| ((i * i) as f64, noise() - 0.5))
+                .collect(),
+            // Unsorted x (wall times that went back) and repeated values.
+            (0..3_000)
+                .map(|i| (((i * 7919) % 3_000) as f64, (i % 3) as f64))
+                .collect(),
+            (0..1_000).map(|_| (5.0, noise())).collect(),
+        ];
+        let mut with_gaps: Vec<(f64, f64)> = (0..4_000).map(|i| (i as f64, noise())).collect();
+        for i in (0..4_000).step_by(97) {
+            with_gaps[i].1 = if i % 2 == 0 { f64::NAN } else { f64::INFINITY };
+        }
+        series.push(with_gaps);
+        for points in &series {
+            for columns in [1, 7, 100, 1_000] {
+                let expected = chart::downsample(points, columns);
+                let got = thinned(points, columns);
+                let finite: Vec<(f64, f64)> =
+                    got.iter().copied().filter(|p| p.1.is_finite()).collect();
+                if points.len() > 2 * columns {
+                    assert_eq!(finite, expected, "{columns} columns");
+                }
+                let skipped = points.iter().filter(|p| !p.1.is_finite()).count();
+                assert_eq!(got.len() - finite.len(), skipped);
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use hippocamp_core::store::SeriesSummary;
 use hippocamp_core::structure::Entry;
 use hippocamp_core::{FieldType, Run, Value};
 
@@ -118,12 +119,13 @@ fn describe(
             None => field_type.to_string(),
         },
         t if t.is_series() => {
-            let points = match handler.fetch_values() {
-                Ok(points) => points,
-                Err(hippocamp_core::Error::NotFound { .. }) => Vec::new(),
+            // Count, last, min and max, read without the points in memory.
+            let summary = match handler.series_summary() {
+                Ok(summary) => summary,
+                Err(hippocamp_core::Error::NotFound { .. }) => SeriesSummary::default(),
                 Err(err) => return Err(err.into()),
             };
-            format!("{t} ({})", series_summary(t, &points, digits))
+            format!("{t} ({})", series_summary(t, &summary, digits))
         }
         t => t.to_string(),
     };
@@ -131,15 +133,11 @@ fn describe(
 }
 
 /// `5 points, last 0.1 at step 4, min 0.1, max 0.9`.
-fn series_summary(
-    field_type: FieldType,
-    points: &[hippocamp_core::Point],
-    digits: usize,
-) -> String {
-    let Some(last) = points.last() else {
+fn series_summary(field_type: FieldType, summary: &SeriesSummary, digits: usize) -> String {
+    let Some(last) = &summary.last else {
         return "no points".to_owned();
     };
-    let count = match (points.len(), field_type) {
+    let count = match (summary.count, field_type) {
         (1, FieldType::FileSeries) => "1 file".to_owned(),
         (n, FieldType::FileSeries) => format!("{n} files"),
         (1, _) => "1 point".to_owned(),
@@ -154,20 +152,10 @@ fn series_summary(
         format::step(last.step)
     );
     if field_type == FieldType::FloatSeries {
-        let numbers = points.iter().filter_map(|p| match p.value {
-            Value::Float(x) if !x.is_nan() => Some(x),
-            _ => None,
-        });
-        let (min, max) = numbers.fold((f64::NAN, f64::NAN), |(lo, hi), x| {
-            (
-                if lo.is_nan() || x < lo { x } else { lo },
-                if hi.is_nan() || x > hi { x } else { hi },
-            )
-        });
         text.push_str(&format!(
             ", min {}, max {}",
-            format::float_shown(min, digits),
-            format::float_shown(max, digits)
+            format::float_shown(summary.min.unwrap_or(f64::NAN), digits),
+            format::float_shown(summary.max.unwrap_or(f64::NAN), digits)
         ));
     }
     text
@@ -187,27 +175,36 @@ mod tests {
         }
     }
 
+    fn summary(points: &[Point]) -> SeriesSummary {
+        let mut summary = SeriesSummary::default();
+        summary.include(points);
+        summary
+    }
+
     #[test]
     fn min_and_max_leave_nan_out() {
         let points = [point(0.0, 0.5), point(1.0, f64::NAN), point(2.0, -1.0)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &points, 6),
+            series_summary(FieldType::FloatSeries, &summary(&points), 6),
             "3 points, last -1.0 at step 2, min -1.0, max 0.5"
         );
         let all_nan = [point(0.5, f64::NAN)];
         assert_eq!(
-            series_summary(FieldType::FloatSeries, &all_nan, 6),
+            series_summary(FieldType::FloatSeries, &summary(&all_nan), 6),
             "1 point, last NaN at step 0.5, min NaN, max NaN"
         );
-        assert_eq!(series_summary(FieldType::FloatSeries, &[], 6), "no points");
+        assert_eq!(
+            series_summary(FieldType::FloatSeries, &summary(&[]), 6),
+            "no points"
+        );
     }
 
     #[test]
     fn values_show_to_the_precision() {
-        let points = [
+        let points = summary(&[
             point(0.0, 0.30000000000000004),
             point(1.0, 0.17884799999999998),
-        ];
+        ]);
         assert_eq!(
             series_summary(FieldType::FloatSeries, &points, 6),
             "2 points, last 0.178848 at step 1, min 0.178848, max 0.3"

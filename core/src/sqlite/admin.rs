@@ -13,12 +13,17 @@ use std::io::{Read, Write};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
-use super::codec::{self, Chunk, Points, StoredFile};
-use super::writer::{blob_path, hex, is_sha256_hex as is_sha, CHUNK_POINTS};
+use super::blob::{self, BlobFault};
+use super::codec::{self, Chunk, Points};
+use super::dump::{
+    read_run_to, replay, validate_dump, Collect, DumpCheck, DumpSink, RunHeader, RunImport,
+};
+use super::writer::{blob_path, hex, is_sha256_hex as is_sha};
 use super::{
     connect, lifecycle, migrate, nanos_to_time, shown_state, sql_error, time_to_nanos, Repository,
     FILES_DIR,
@@ -243,7 +248,7 @@ impl RunDump {
     /// assert!(dump.check().is_err());
     /// ```
     pub fn check(&self) -> Result<(), Error> {
-        validate_dump(self)
+        validate_dump(self).map(|_| ())
     }
 }
 
@@ -258,19 +263,48 @@ pub struct Blob {
     pub path: PathBuf,
 }
 
+/// A temporary file in the store's `files/` (`files/.…tmp` or
+/// `files/ab/.…tmp`): an upload being copied or stored, or one left behind
+/// by a process that was killed while it wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporaryFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub modified: SystemTime,
+}
+
+/// How long a temporary file in `files/` must have been left untouched
+/// before [`WritableRepository::gc`] takes it for one left behind (by a
+/// process killed while it stored a file, or a disk that filled up): an
+/// hour. A live upload is never that old: its file is written to as it is
+/// copied, and once complete it is moved into place by the run's writer
+/// within its next batch (a second or so), or removed.
+pub const STALE_TEMPORARY_AFTER: Duration = Duration::from_secs(3600);
+
 /// What [`WritableRepository::gc`] removed (or, in a dry run, would
 /// remove).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GcReport {
     /// The contents no run refers to.
     pub blobs: Vec<Blob>,
+    /// The temporary files left behind (untouched for
+    /// [`STALE_TEMPORARY_AFTER`]).
+    pub temporary: Vec<TemporaryFile>,
     /// Whether this was a dry run (nothing removed).
     pub dry_run: bool,
 }
 
 impl GcReport {
-    /// The bytes freed (or that would be).
+    /// The bytes freed (or that would be): contents and temporary files.
     pub fn bytes(&self) -> u64 {
+        self.blob_bytes() + self.temporary.iter().map(|t| t.size).sum::<u64>()
+    }
+
+    /// The bytes of the contents freed (or that would be).
+    pub fn blob_bytes(&self) -> u64 {
         self.blobs.iter().map(|b| b.size).sum()
     }
 }
@@ -307,7 +341,7 @@ fn unknown_run(dir: &Path, id: &str) -> Error {
 }
 
 /// Whether `text` names a blob: a SHA-256 in lowercase hex.
-fn unhex(text: &str) -> Option<[u8; 32]> {
+pub(super) fn unhex(text: &str) -> Option<[u8; 32]> {
     if !is_sha(text) {
         return None;
     }
@@ -371,11 +405,28 @@ impl Repository {
     /// # Ok::<(), hippocamp_core::Error>(())
     /// ```
     pub fn export_run(&self, id: &str) -> Result<RunDump, Error> {
+        let mut collect = Collect::default();
+        let header = self.export_run_to(id, &mut collect)?;
+        Ok(RunDump {
+            id: header.id,
+            project: header.project,
+            created_ns: header.created_ns,
+            heartbeat_ns: header.heartbeat_ns,
+            fields: collect.fields,
+        })
+    }
+
+    /// Reads the run `id` into `sink`, in one snapshot, and returns its
+    /// header (which `sink` got first): every field sorted by path, a
+    /// series a stored chunk at a time, so that a run of any size is read
+    /// in bounded memory. Fields created but never assigned are left out.
+    /// See [`DumpSink`] for an example.
+    pub fn export_run_to(&self, id: &str, sink: &mut dyn DumpSink) -> Result<RunHeader, Error> {
         let tx = self
             .conn
             .unchecked_transaction()
             .map_err(|e| sql_error("cannot read the run", e))?;
-        read_dump(&tx, &self.dir, id)
+        read_run_to(&tx, &self.dir, id, sink)
         // The read transaction ends (rolls back) when `tx` drops.
     }
 
@@ -398,6 +449,74 @@ impl Repository {
             .unchecked_transaction()
             .map_err(|e| sql_error("cannot read the store", e))?;
         Ok(referenced(&tx)?)
+    }
+
+    /// Checks the content with this SHA-256 (64 lowercase hex digits) as
+    /// every read of it does, reading it once as a stream, and returns its
+    /// size; else says what is wrong: missing, a symbolic link (or behind
+    /// one), not a regular file, unreadable, or not hashing to its name.
+    /// For `hippocamp check` and such, over every content of a store.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::{BlobFault, Repository}, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let repo = Repository::open(dir.path())?;
+    /// let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    /// assert_eq!(repo.verify_blob(sha).unwrap(), 3);
+    /// std::fs::write(repo.blob_path(sha).unwrap(), b"abd").unwrap(); // altered
+    /// assert!(matches!(repo.verify_blob(sha), Err(BlobFault::Hash { .. })));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn verify_blob(&self, sha256: &str) -> Result<u64, BlobFault> {
+        blob::verify(&self.dir, sha256)
+    }
+
+    /// Writes the content with this SHA-256 into `out`, checked as
+    /// [`verify_blob`](Self::verify_blob) checks it, and returns its size.
+    /// A content of another size than `size` (when given) is refused
+    /// before anything is written; one that does not hash to its name
+    /// after all is written, so keep the output only on `Ok`.
+    ///
+    /// ```
+    /// use hippocamp_core::{sqlite::Repository, Run};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = Run::builder().dir(dir.path()).start()?;
+    /// run.at("model").upload_bytes(b"abc".to_vec(), "m.bin")?;
+    /// run.close()?;
+    /// let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    /// let mut out = Vec::new();
+    /// Repository::open(dir.path())?.copy_blob(sha, Some(3), &mut out)?;
+    /// assert_eq!(out, b"abc");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn copy_blob(
+        &self,
+        sha256: &str,
+        size: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, Error> {
+        blob::copy_verified(&self.dir, sha256, size, out).map_err(|e| {
+            Error::from(match e {
+                blob::CopyError::Fault(fault) => StorageError::new(format!(
+                    "the content {sha256} in the store at {} is damaged: {fault}",
+                    self.dir.display()
+                )),
+                blob::CopyError::Output(e) => StorageError::with_source(
+                    format!("cannot write a copy of the content {sha256}"),
+                    e,
+                ),
+            })
+        })
+    }
+
+    /// The temporary files in `files/` left untouched for
+    /// [`STALE_TEMPORARY_AFTER`]: what [`WritableRepository::gc`] would
+    /// remove besides unreferenced contents.
+    pub fn stale_temporary_files(&self) -> Result<Vec<TemporaryFile>, Error> {
+        Ok(list_temporaries(&self.dir, SystemTime::now())?)
     }
 
     /// The contents in `files/` that no run refers to: what
@@ -575,10 +694,13 @@ impl WritableRepository {
         Ok(())
     }
 
-    /// Removes the contents in `files/` that no run refers to and says
-    /// what it freed; a dry run only says. It holds the store's write lock
+    /// Removes the contents in `files/` that no run refers to, and the
+    /// temporary files left there untouched for [`STALE_TEMPORARY_AFTER`]
+    /// (by a process killed while it stored a file), and says what it
+    /// freed; a dry run only says. It holds the store's write lock
     /// meanwhile, so a file a run is storing right now (before the row
-    /// that refers to it commits) is never taken.
+    /// that refers to it commits) is never taken, nor is a temporary file
+    /// of an upload under way.
     ///
     /// ```
     /// use hippocamp_core::{sqlite::Repository, Run};
@@ -598,6 +720,7 @@ impl WritableRepository {
         if dry_run {
             return Ok(GcReport {
                 blobs: self.repo.unreferenced_blobs()?,
+                temporary: self.repo.stale_temporary_files()?,
                 dry_run,
             });
         }
@@ -630,8 +753,25 @@ impl WritableRepository {
         }
         tx.commit()
             .map_err(|e| sql_error("cannot collect unreferenced files", e))?;
+        // Temporary files need no lock: a stale one belongs to no live
+        // write (see STALE_TEMPORARY_AFTER).
+        let mut removed = Vec::new();
+        for temporary in list_temporaries(&dir, SystemTime::now())? {
+            match std::fs::remove_file(&temporary.path) {
+                Ok(()) => removed.push(temporary),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StorageError::with_source(
+                        format!("cannot remove {}", temporary.path.display()),
+                        e,
+                    )
+                    .into())
+                }
+            }
+        }
         Ok(GcReport {
             blobs: freed,
+            temporary: removed,
             dry_run,
         })
     }
@@ -662,33 +802,73 @@ impl WritableRepository {
         dump: &RunDump,
         files_dir: Option<&Path>,
     ) -> Result<String, Error> {
-        validate_dump(dump)?;
+        let files = validate_dump(dump)?;
         let dir = self.repo.dir.clone();
         // Every content must be at hand before anything is written.
-        let mut sources = Vec::new();
-        for file in dump.files() {
+        for file in files {
             if blob_path(&dir, &file.sha256).is_file() {
                 continue;
             }
             let source = files_dir.map(|d| d.join(&file.sha256));
-            match source {
-                Some(source) if source.is_file() => sources.push((file, source)),
-                _ => {
-                    return Err(StorageError::new(format!(
-                        "the content of file {:?} (sha256 {}) of run {} is neither in the store \
-                         nor in {}",
-                        file.name,
-                        file.sha256,
-                        dump.id,
-                        files_dir.map_or("the export".into(), |d| d.display().to_string())
-                    ))
-                    .into())
-                }
+            if !source.is_some_and(|s| s.is_file()) {
+                return Err(StorageError::new(format!(
+                    "the content of file {:?} (sha256 {}) of run {} is neither in the store \
+                     nor in {}",
+                    file.name,
+                    file.sha256,
+                    dump.id,
+                    files_dir.map_or("the export".into(), |d| d.display().to_string())
+                ))
+                .into());
             }
         }
-        let key = crate::run::project_key(&dump.project);
+        let mut import = self.import_run_from(&RunHeader::of(dump), files_dir)?;
+        replay(dump, &mut import)?;
+        import.commit()
+    }
+
+    /// Starts importing a run with this header, to be fed field by field
+    /// (a series a chunk at a time) through the [`DumpSink`] it returns,
+    /// and [`commit`](RunImport::commit)ted: an import of any size in
+    /// bounded memory. The run keeps the header's id unless the store has
+    /// a run with it; then it gets its project's next id. What is fed is
+    /// checked as [`import_run`](Self::import_run) checks it; file
+    /// contents the store lacks are copied from `files_dir/<sha256>` as
+    /// they come, checked against their SHA-256 and size. The store's
+    /// write lock is held until the import is committed or dropped.
+    ///
+    /// ```
+    /// use hippocamp_core::sqlite::{DumpPoint, DumpSink, FieldData, Repository, RunHeader};
+    /// use hippocamp_core::FieldType;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Repository::open_for_writing(dir.path())?;
+    /// let header = RunHeader {
+    ///     id: "MNIST-1".into(), project: "mnist".into(),
+    ///     created_ns: 0, heartbeat_ns: 0, has_files: false,
+    /// };
+    /// let mut import = store.import_run_from(&header, None)?;
+    /// import.begin_series("loss", FieldType::FloatSeries)?;
+    /// for part in 0..3 {
+    ///     let points = (0..1000).map(|i| DumpPoint { step: (part * 1000 + i) as f64, value: 0.5, timestamp_ns: 0 });
+    ///     import.points(&FieldData::FloatSeries(points.collect()))?;
+    /// }
+    /// import.end_series()?;
+    /// assert_eq!(import.commit()?, "MNIST-1");
+    /// assert_eq!(store.runs()?.len(), 1);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn import_run_from(
+        &mut self,
+        header: &RunHeader,
+        files_dir: Option<&Path>,
+    ) -> Result<RunImport<'_>, Error> {
+        // The id and project are checked before anything is written.
+        DumpCheck::new(&header.id)?;
+        super::dump::check_project(&header.id, &header.project)?;
+        let dir = self.repo.dir.clone();
+        let key = crate::run::project_key(&header.project);
         let tx = self.begin("import the run")?;
-        let mut id = dump.id.clone();
+        let mut id = header.id.clone();
         if find_run(&tx, &id)?.is_some() {
             id = super::next_run_id(&tx, &key)?;
         } else if let Some(n) = id
@@ -710,128 +890,18 @@ impl WritableRepository {
         // A heartbeat from the future (another machine's clock, or a
         // forged export) would keep a `running` run running for ever: one
         // that can be neither deleted nor shown as crashed.
-        let heartbeat_ns = dump
+        let heartbeat_ns = header
             .heartbeat_ns
             .min(time_to_nanos(std::time::SystemTime::now()));
         tx.execute(
             "INSERT INTO runs (id, project, created_ns, heartbeat_ns) VALUES (?1, ?2, ?3, ?4)",
-            params![id, dump.project, dump.created_ns, heartbeat_ns],
+            params![id, header.project, header.created_ns, heartbeat_ns],
         )
         .map_err(|e| sql_error("cannot record the run", e))?;
         let run = tx.last_insert_rowid();
         codec::seal_run(&tx, run)?;
-        // Contents are stored inside the transaction: `gc` (which holds
-        // the write lock) never sees one before its row.
-        for (file, source) in sources {
-            copy_blob(&dir, source.as_path(), file)?;
-        }
-        for field in &dump.fields {
-            write_field(&tx, run, &id, field)?;
-        }
-        tx.commit()
-            .map_err(|e| sql_error("cannot import the run", e))?;
-        Ok(id)
+        RunImport::new(tx, dir, files_dir, id, &header.id, run)
     }
-}
-
-fn write_field(
-    tx: &rusqlite::Transaction<'_>,
-    run: i64,
-    id: &str,
-    field: &FieldDump,
-) -> Result<(), StorageError> {
-    let (mut int_value, mut text_value, mut file_sha, mut file_size) = (None, None, None, None);
-    match &field.data {
-        FieldData::Float(x) => int_value = Some(x.to_bits() as i64),
-        FieldData::Int(x) => int_value = Some(*x),
-        FieldData::Bool(x) => int_value = Some(i64::from(*x)),
-        FieldData::Datetime(x) => int_value = Some(*x),
-        // An imported run under a new id says so in `sys/id` too.
-        FieldData::String(_) if field.path == "sys/id" => text_value = Some(id),
-        FieldData::String(s) => text_value = Some(s.as_str()),
-        FieldData::File(file) => {
-            text_value = Some(file.name.as_str());
-            file_sha = Some(file.sha256.as_str());
-            file_size = Some(file.size as i64);
-        }
-        _ => {}
-    }
-    tx.execute(
-        "INSERT INTO fields (run, path, type, int_value, text_value, file_sha, file_size)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            run,
-            field.path,
-            field.data.field_type().name(),
-            int_value,
-            text_value,
-            file_sha,
-            file_size
-        ],
-    )
-    .map_err(|e| sql_error(&format!("cannot write `{}`", field.path), e))?;
-    let row = tx.last_insert_rowid();
-    let stored = |f: &FileRef| StoredFile {
-        // Checked by `validate_dump`.
-        sha256: unhex(&f.sha256).unwrap_or_default(),
-        name: f.name.clone(),
-        size: f.size,
-    };
-    match &field.data {
-        FieldData::StringSet(items) => {
-            let mut stmt = tx
-                .prepare("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
-                .map_err(|e| sql_error("cannot write a set", e))?;
-            for item in items {
-                stmt.execute(params![row, item])
-                    .map_err(|e| sql_error("cannot write a set", e))?;
-            }
-        }
-        FieldData::FloatSeries(points) => write_points(tx, row, points, |v| {
-            Points::Float(v.iter().map(|p| p.value).collect())
-        })?,
-        FieldData::StringSeries(points) => write_points(tx, row, points, |v| {
-            Points::String(v.iter().map(|p| p.value.clone()).collect())
-        })?,
-        FieldData::FileSeries(points) => write_points(tx, row, points, |v| {
-            Points::File(v.iter().map(|p| stored(&p.value)).collect())
-        })?,
-        _ => {}
-    }
-    super::writer::seal_field(tx, row)
-}
-
-fn write_points<V>(
-    tx: &rusqlite::Transaction<'_>,
-    row: i64,
-    points: &[DumpPoint<V>],
-    values: impl Fn(&[DumpPoint<V>]) -> Points,
-) -> Result<(), StorageError> {
-    let mut stmt = tx
-        .prepare(
-            "INSERT INTO chunks (field, first_step, last_step, count, data)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(|e| sql_error("cannot write series points", e))?;
-    for part in points.chunks(CHUNK_POINTS) {
-        let (Some(first), Some(last)) = (part.first(), part.last()) else {
-            continue;
-        };
-        let chunk = Chunk {
-            steps: part.iter().map(|p| p.step).collect(),
-            values: values(part),
-            timestamps: part.iter().map(|p| nanos_to_time(p.timestamp_ns)).collect(),
-        };
-        stmt.execute(params![
-            row,
-            first.step,
-            last.step,
-            part.len() as i64,
-            codec::encode(&chunk, row)
-        ])
-        .map_err(|e| sql_error("cannot write series points", e))?;
-    }
-    Ok(())
 }
 
 /// The largest run number (`MNIST-<n>`) whose import the project's
@@ -840,130 +910,9 @@ fn write_points<V>(
 /// A run imported with a larger number keeps it all the same.
 const MAX_FOLLOWED_NUMBER: i64 = 1 << 53;
 
-/// The types of the `sys/` fields that every run has.
-const SYS_TYPES: [(&str, FieldType); 9] = [
-    ("sys/id", FieldType::String),
-    ("sys/project", FieldType::String),
-    ("sys/creation_time", FieldType::Datetime),
-    ("sys/failed", FieldType::Bool),
-    ("sys/name", FieldType::String),
-    ("sys/description", FieldType::String),
-    ("sys/tags", FieldType::StringSet),
-    ("sys/hostname", FieldType::String),
-    ("sys/state", FieldType::String),
-];
-
-/// Checks a dump as the run's type rules would: valid, distinct paths
-/// (no field under another), `sys/` fields of their types, strings within
-/// the limit, series steps finite and increasing, files named by SHA-256.
-fn validate_dump(dump: &RunDump) -> Result<(), Error> {
-    // The rules of `start()`: nothing is imported that could not have
-    // been logged.
-    if let Some(problem) = crate::identity::run_id_problem(&dump.id) {
-        return Err(StorageError::new(format!("cannot import the run: {problem}")).into());
-    }
-    if let Some(problem) = crate::identity::project_problem(&dump.project) {
-        return Err(StorageError::new(format!("cannot import run {}: {problem}", dump.id)).into());
-    }
-    let paths: HashSet<&str> = dump.fields.iter().map(|f| f.path.as_str()).collect();
-    if paths.len() != dump.fields.len() {
-        let mut seen = HashSet::new();
-        let twice = dump
-            .fields
-            .iter()
-            .find(|f| !seen.insert(f.path.as_str()))
-            .map_or("", |f| f.path.as_str());
-        return Err(StorageError::new(format!("run {} has field `{twice}` twice", dump.id)).into());
-    }
-    for field in &dump.fields {
-        let path = field.path.as_str();
-        hippocamp_path::validate(path).map_err(|source| Error::InvalidPath {
-            path: path.to_owned(),
-            source,
-        })?;
-        // The run's own fields keep their types, or reading its state,
-        // tagging or resuming it fails.
-        let sys_type = SYS_TYPES.iter().find(|(p, _)| *p == path).map(|(_, t)| *t);
-        let wanted = if path == "sys" {
-            Some(FieldType::Namespace)
-        } else {
-            sys_type
-        };
-        if let Some(wanted) = wanted.filter(|t| *t != field.data.field_type()) {
-            return Err(StorageError::new(format!(
-                "run {} has `{path}` as {}, not {}",
-                dump.id,
-                field.data.field_type().with_article(),
-                wanted.with_article()
-            ))
-            .into());
-        }
-        for (end, _) in path.match_indices('/') {
-            if paths.contains(&path[..end]) {
-                return Err(StorageError::new(format!(
-                    "run {} has `{path}` under the field `{}`",
-                    dump.id,
-                    &path[..end]
-                ))
-                .into());
-            }
-        }
-        let long = |s: &str| crate::tree::check_string_len(s, || path.to_owned());
-        let file = |f: &FileRef| -> Result<(), Error> {
-            crate::identity::check_file_name(&f.name, || path.to_owned())?;
-            if is_sha(&f.sha256) {
-                Ok(())
-            } else {
-                Err(StorageError::new(format!(
-                    "file {:?} of `{path}`: {:?} is not a SHA-256 in lowercase hex",
-                    f.name, f.sha256
-                ))
-                .into())
-            }
-        };
-        match &field.data {
-            FieldData::String(s) => long(s)?,
-            FieldData::File(f) => file(f)?,
-            FieldData::StringSet(items) => items.iter().try_for_each(|s| long(s))?,
-            FieldData::FloatSeries(points) => check_steps(path, points)?,
-            FieldData::StringSeries(points) => {
-                check_steps(path, points)?;
-                points.iter().try_for_each(|p| long(&p.value))?;
-            }
-            FieldData::FileSeries(points) => {
-                check_steps(path, points)?;
-                points.iter().try_for_each(|p| file(&p.value))?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn check_steps<V>(path: &str, points: &[DumpPoint<V>]) -> Result<(), Error> {
-    let mut last: Option<f64> = None;
-    for p in points {
-        if !p.step.is_finite() {
-            return Err(Error::InvalidStep {
-                path: path.to_owned(),
-                step: p.step,
-            });
-        }
-        if let Some(last) = last.filter(|&l| p.step <= l) {
-            return Err(Error::StepNotIncreasing {
-                path: path.to_owned(),
-                step: p.step,
-                last,
-            });
-        }
-        last = Some(p.step);
-    }
-    Ok(())
-}
-
 /// Copies a content into the store, checking it against its SHA-256 and
 /// size; written aside, synced, then renamed, as the run writers do.
-fn copy_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageError> {
+pub(super) fn import_blob(dir: &Path, source: &Path, file: &FileRef) -> Result<(), StorageError> {
     let path = blob_path(dir, &file.sha256);
     if path.is_file() {
         return Ok(());
@@ -1061,6 +1010,70 @@ pub(crate) fn list_blobs(dir: &Path) -> Result<Vec<Blob>, StorageError> {
     Ok(blobs)
 }
 
+/// Whether `name` is a temporary file's: the writers' `.<sha>.<pid>.<n>.tmp`,
+/// imports' `.<sha>.<pid>.import<n>.tmp`, staged uploads' `.upload.<pid>.<n>.tmp`.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// The temporary files in `files/` and `files/<xx>/` last written at
+/// least [`STALE_TEMPORARY_AFTER`] before `now`.
+fn list_temporaries(dir: &Path, now: SystemTime) -> Result<Vec<TemporaryFile>, StorageError> {
+    let files = dir.join(FILES_DIR);
+    let io = |p: &Path, e: std::io::Error| {
+        StorageError::with_source(format!("cannot list {}", p.display()), e)
+    };
+    let mut found = Vec::new();
+    let mut look = |folder: &Path| -> Result<(), StorageError> {
+        let entries = match std::fs::read_dir(folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(folder, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io(folder, e))?;
+            let name = entry.file_name();
+            if !name.to_str().is_some_and(is_temporary) {
+                continue;
+            }
+            // The entry itself, never what a link points to.
+            let meta = match std::fs::symlink_metadata(entry.path()) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&entry.path(), e)),
+            };
+            let Ok(modified) = meta.modified() else {
+                continue;
+            };
+            let untouched = now.duration_since(modified).unwrap_or_default();
+            if meta.is_file() && untouched >= STALE_TEMPORARY_AFTER {
+                found.push(TemporaryFile {
+                    path: entry.path(),
+                    size: meta.len(),
+                    modified,
+                });
+            }
+        }
+        Ok(())
+    };
+    look(&files)?;
+    let folders = match std::fs::read_dir(&files) {
+        Ok(folders) => folders,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(io(&files, e)),
+    };
+    for folder in folders {
+        let folder = folder.map_err(|e| io(&files, e))?;
+        let is_prefix = folder.file_name().to_str().is_some_and(|n| n.len() == 2);
+        // A real folder only: a link is never followed.
+        if is_prefix && folder.file_type().is_ok_and(|t| t.is_dir()) {
+            look(&folder.path())?;
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
 /// The contents referred to by File fields and FileSeries chunks.
 fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
     let mut refs = BTreeSet::new();
@@ -1098,158 +1111,6 @@ fn referenced(conn: &Connection) -> Result<BTreeSet<String>, StorageError> {
         }
     }
     Ok(refs)
-}
-
-/// Reads run `id` whole (inside the caller's read transaction).
-fn read_dump(conn: &Connection, dir: &Path, id: &str) -> Result<RunDump, Error> {
-    let (run, project, created_ns, heartbeat_ns): (i64, String, i64, i64) = conn
-        .query_row(
-            "SELECT run, project, created_ns, heartbeat_ns FROM runs WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(|e| sql_error("cannot read the run", e))?
-        .ok_or_else(|| unknown_run(dir, id))?;
-    type Row = (
-        i64,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = conn
-        .prepare(
-            "SELECT field, path, type, int_value, text_value, file_sha, file_size
-             FROM fields WHERE run = ?1 ORDER BY path",
-        )
-        .and_then(|mut s| {
-            s.query_map([run], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        })
-        .map_err(|e| sql_error("cannot read the run", e))?;
-    let mut fields = Vec::with_capacity(rows.len());
-    for (row, path, type_name, int_value, text_value, file_sha, file_size) in rows {
-        let corrupt = |what: &str| -> Error {
-            StorageError::new(format!(
-                "`{path}` ({type_name}) of run {id} is corrupt in the store: {what}"
-            ))
-            .into()
-        };
-        let field_type = FieldType::ALL
-            .into_iter()
-            .find(|t| t.name() == type_name)
-            .ok_or_else(|| corrupt("unknown type"))?;
-        let data = match field_type {
-            // Atoms created but never assigned are left out, as `load` does.
-            FieldType::Float => int_value.map(|v| FieldData::Float(f64::from_bits(v as u64))),
-            FieldType::Int => int_value.map(FieldData::Int),
-            FieldType::Bool => int_value.map(|v| FieldData::Bool(v != 0)),
-            FieldType::Datetime => int_value.map(FieldData::Datetime),
-            FieldType::String => text_value.map(FieldData::String),
-            FieldType::File => match (text_value, file_sha, file_size) {
-                (Some(name), Some(sha256), Some(size)) => {
-                    if !is_sha(&sha256) || size < 0 {
-                        return Err(corrupt("bad file reference"));
-                    }
-                    Some(FieldData::File(FileRef {
-                        name,
-                        size: size as u64,
-                        sha256,
-                    }))
-                }
-                _ => None,
-            },
-            FieldType::StringSet => {
-                let items = conn
-                    .prepare("SELECT item FROM set_items WHERE field = ?1 ORDER BY item")
-                    .and_then(|mut s| {
-                        s.query_map([row], |r| r.get(0))
-                            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-                    })
-                    .map_err(|e| sql_error("cannot read a set", e))?;
-                Some(FieldData::StringSet(items))
-            }
-            FieldType::FloatSeries | FieldType::StringSeries | FieldType::FileSeries => {
-                let blobs = conn
-                    .prepare("SELECT data FROM chunks WHERE field = ?1 ORDER BY first_step")
-                    .and_then(|mut s| {
-                        s.query_map([row], |r| r.get::<_, Vec<u8>>(0))
-                            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                    })
-                    .map_err(|e| sql_error("cannot read series points", e))?;
-                let mut floats = Vec::new();
-                let mut strings = Vec::new();
-                let mut files = Vec::new();
-                for blob in blobs {
-                    let chunk = codec::decode(&blob, row)
-                        .map_err(|damage| corrupt(&format!("a chunk is damaged ({damage})")))?;
-                    let stamps = chunk.timestamps.into_iter().map(time_to_nanos);
-                    let steps = chunk.steps.into_iter().zip(stamps);
-                    match (field_type, chunk.values) {
-                        (FieldType::FloatSeries, Points::Float(v)) => {
-                            floats.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
-                                DumpPoint {
-                                    step,
-                                    value,
-                                    timestamp_ns,
-                                }
-                            }))
-                        }
-                        (FieldType::StringSeries, Points::String(v)) => {
-                            strings.extend(steps.zip(v).map(|((step, timestamp_ns), value)| {
-                                DumpPoint {
-                                    step,
-                                    value,
-                                    timestamp_ns,
-                                }
-                            }))
-                        }
-                        (FieldType::FileSeries, Points::File(v)) => {
-                            files.extend(steps.zip(v).map(|((step, timestamp_ns), f)| DumpPoint {
-                                step,
-                                value: FileRef {
-                                    sha256: hex(&f.sha256),
-                                    name: f.name,
-                                    size: f.size,
-                                },
-                                timestamp_ns,
-                            }))
-                        }
-                        _ => return Err(corrupt("a chunk holds points of another type")),
-                    }
-                }
-                Some(match field_type {
-                    FieldType::FloatSeries => FieldData::FloatSeries(floats),
-                    FieldType::StringSeries => FieldData::StringSeries(strings),
-                    _ => FieldData::FileSeries(files),
-                })
-            }
-            _ => return Err(corrupt("not a field type")),
-        };
-        if let Some(data) = data {
-            fields.push(FieldDump { path, data });
-        }
-    }
-    Ok(RunDump {
-        id: id.to_owned(),
-        project,
-        created_ns,
-        heartbeat_ns,
-        fields,
-    })
 }
 
 #[cfg(test)]

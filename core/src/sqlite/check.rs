@@ -111,7 +111,14 @@ impl Repository {
         for (sha, size) in referenced {
             present.insert(sha.clone());
             report.files += 1;
-            if let Err(problem) = self.verify_blob(sha, Some(*size)) {
+            let verified = match self.verify_blob(sha) {
+                Ok(found) if found != *size => {
+                    Err(format!("{found} bytes where {size} were stored"))
+                }
+                Ok(_) => Ok(()),
+                Err(fault) => Err(fault.to_string()),
+            };
+            if let Err(problem) = verified {
                 report.damaged.push(DamagedPart {
                     run: None,
                     path: None,
@@ -126,7 +133,8 @@ impl Repository {
                 continue;
             }
             report.files += 1;
-            if let Err(problem) = self.verify_blob(&blob.sha256, None) {
+            if let Err(fault) = self.verify_blob(&blob.sha256) {
+                let problem = fault.to_string();
                 report.damaged.push(DamagedPart {
                     run: None,
                     path: None,
@@ -354,59 +362,4 @@ fn check_chunks(
         }
     }
     Ok(())
-}
-
-impl Repository {
-    /// Hashes the content named `sha` (and compares its size, when known)
-    /// without following a symlink anywhere inside the store.
-    fn verify_blob(&self, sha: &str, size: Option<u64>) -> Result<(), String> {
-        use sha2::{Digest, Sha256};
-        use std::io::Read;
-        let path = super::writer::blob_path(&self.dir, sha);
-        for (part, depth) in [
-            (path.parent().and_then(|p| p.parent()), "files/"),
-            (path.parent(), "its folder"),
-        ] {
-            if let Some(part) = part {
-                match std::fs::symlink_metadata(part) {
-                    Ok(meta) if meta.file_type().is_symlink() => {
-                        return Err(format!("{depth} is a symbolic link"))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = options.open(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "missing".to_owned(),
-            _ => format!("cannot be read: {e}"),
-        })?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut read = 0u64;
-        loop {
-            let n = file
-                .read(&mut buf)
-                .map_err(|e| format!("cannot be read: {e}"))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            read += n as u64;
-        }
-        let computed = hex(&hasher.finalize().into());
-        if let Some(size) = size.filter(|&s| s != read) {
-            return Err(format!("{read} bytes where {size} were stored"));
-        }
-        if computed != sha {
-            return Err(format!("its content hashes to {computed}"));
-        }
-        Ok(())
-    }
 }

@@ -17,8 +17,10 @@
 //! [`Store`](crate::store::Store) trait, with a background writer.
 
 mod admin;
+mod blob;
 mod check;
 mod codec;
+mod dump;
 mod lifecycle;
 mod store;
 mod writer;
@@ -31,10 +33,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use crate::error::{Error, StorageError};
 
 pub use admin::{
-    Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, WritableRepository,
+    Blob, DumpPoint, FieldData, FieldDump, FileRef, GcReport, RunDump, TemporaryFile,
+    WritableRepository, STALE_TEMPORARY_AFTER,
 };
+pub use blob::BlobFault;
 pub use check::{CheckReport, DamagedPart};
 pub(crate) use codec::{nanos_to_time, time_to_nanos};
+pub use dump::{DumpCheck, DumpSink, RunHeader, RunImport};
 pub(crate) use lifecycle::{next_run_id, open_or_create_run, shown_state, RunRecord};
 pub use store::{SqliteStore, DEFAULT_FLUSH_INTERVAL};
 pub use writer::{BATCH_BYTES, CHUNK_POINTS, MAX_QUEUED_BYTES};

@@ -1,5 +1,7 @@
 //! A run's data in the embedded store: [`SqliteStore`].
 
+use std::io::Write;
+use std::ops::{ControlFlow, RangeInclusive};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -10,11 +12,11 @@ use rustc_hash::FxHashMap;
 
 use super::codec::{self, Points};
 use super::lifecycle::{WriterIdentity, LIVENESS_SQL};
-use super::writer::{self, blob_path, field_row, is_sha256_hex, Command, Queue};
-use super::{connect, nanos_to_time, shown_state, sql_error, RunRecord};
+use super::writer::{self, field_row, Command, Queue};
+use super::{blob, connect, nanos_to_time, shown_state, sql_error, RunRecord, FILES_DIR};
 use crate::error::{Error, StorageError};
 use crate::run::Mode;
-use crate::store::{Ending, FieldId, Op, Store, StoredField};
+use crate::store::{Ending, FieldId, Op, SeriesSummary, Store, StoredField, READ_CHUNK_POINTS};
 use crate::system::STATE_RUNNING;
 use crate::value::{FieldType, FileInfo, Point, Value};
 
@@ -32,7 +34,7 @@ pub struct SqliteStore {
     dir: PathBuf,
     run: i64,
     /// The run's id, for messages.
-    id: String,
+    run_id: String,
     /// This process's writer of the run (none when read-only).
     writer_identity: Option<WriterIdentity>,
     /// Reads; in a writing mode it also ends the writer's part at close.
@@ -82,16 +84,17 @@ impl SqliteStore {
             }
             None => (None, None),
         };
+        let sync = mode == Mode::Sync;
         Ok(SqliteStore {
             dir,
             run: record.row,
-            id: record.id.clone(),
+            run_id: record.id.clone(),
             writer_identity: record.writer.clone(),
             reader: conn,
             paths: FxHashMap::default(),
             queue,
             writer,
-            sync: mode == Mode::Sync,
+            sync,
             loaded_version: None,
             loaded_running_heartbeat: None,
         })
@@ -106,71 +109,103 @@ impl SqliteStore {
             .ok_or_else(|| StorageError::new(format!("`{path}` is not in the store")))
     }
 
-    /// The chunks a query selects, each checked (checksum, and agreement
-    /// with its row). `sql` selects `chunk, first_step, last_step, count,
-    /// data` of the field `row`.
-    fn chunks(
-        &self,
-        row: i64,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<codec::Chunk>, StorageError> {
-        let mut stmt = self
-            .reader
-            .prepare_cached(sql)
-            .map_err(|e| sql_error("cannot read series points", e))?;
-        let rows = stmt
-            .query_map(args, |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, f64>(1)?,
-                    r.get::<_, f64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| sql_error("cannot read series points", e))?;
-        rows.into_iter()
-            .map(|(chunk, first, last, count, data)| {
-                codec::decode(&data, row)
-                    .and_then(|decoded| {
-                        codec::check_row(&decoded, first, last, count).map(|()| decoded)
-                    })
-                    .map_err(|damage| self.damaged(row, chunk, &damage))
-            })
-            .collect()
+    fn path_of(&self, field: FieldId) -> &str {
+        self.paths.get(&field).map_or("?", |p| p)
     }
 
-    /// The error for a damaged chunk: which run, path and chunk, and why.
-    fn damaged(&self, row: i64, chunk: i64, damage: &codec::Damage) -> StorageError {
-        let path = self
-            .paths
-            .values()
-            .find(|p| field_row(&self.reader, self.run, p).ok().flatten() == Some(row))
-            .map_or_else(|| format!("field row {row}"), |p| format!("`{p}`"));
+    /// The error for a damaged chunk of `field`: which run, path and
+    /// chunk, and why.
+    fn damaged_chunk(&self, field: FieldId, chunk: i64, damage: &codec::Damage) -> StorageError {
         StorageError::new(format!(
-            "the stored points of {path} in run {} are damaged (chunk {chunk}: {damage}); \
+            "the stored points of `{}` in run {} are damaged (chunk {chunk}: {damage}); \
              `hippocamp check` lists every damaged part of the store in {}",
-            self.id,
+            self.path_of(field),
+            self.run_id,
             self.dir.display()
         ))
     }
 
-    fn read_blob(&self, sha: &str) -> Result<Arc<[u8]>, StorageError> {
-        // The name comes from a row: never let a corrupt one point outside
-        // the store's files.
-        if !is_sha256_hex(sha) {
-            return Err(StorageError::new(format!(
-                "a file of the store in {} is corrupt: {sha:?} is not a SHA-256",
-                self.dir.display()
-            )));
+    /// The chunks of `field` (stored as `row`) that `sql` selects (`chunk,
+    /// first_step, last_step, count, data`), decoded and checked against
+    /// their checksum and their row, one at a time, until `each` breaks.
+    fn each_chunk(
+        &self,
+        field: FieldId,
+        row: i64,
+        sql: &str,
+        args: impl rusqlite::Params,
+        mut each: impl FnMut(codec::Chunk) -> ControlFlow<()>,
+    ) -> Result<(), StorageError> {
+        let mut stmt = self
+            .reader
+            .prepare_cached(sql)
+            .map_err(|e| sql_error("cannot read series points", e))?;
+        let mut rows = stmt
+            .query(args)
+            .map_err(|e| sql_error("cannot read series points", e))?;
+        while let Some(r) = rows
+            .next()
+            .map_err(|e| sql_error("cannot read series points", e))?
+        {
+            let fail = |e| sql_error("cannot read series points", e);
+            let chunk_id: i64 = r.get(0).map_err(fail)?;
+            let (first, last, count): (f64, f64, i64) = (
+                r.get(1).map_err(fail)?,
+                r.get(2).map_err(fail)?,
+                r.get(3).map_err(fail)?,
+            );
+            let data = r
+                .get_ref(4)
+                .and_then(|v| v.as_blob().map_err(rusqlite::Error::from))
+                .map_err(fail)?;
+            let chunk = codec::decode(data, row)
+                .and_then(|c| codec::check_row(&c, first, last, count).map(|()| c))
+                .map_err(|damage| self.damaged_chunk(field, chunk_id, &damage))?;
+            if each(chunk).is_break() {
+                break;
+            }
         }
-        let path = blob_path(&self.dir, sha);
-        std::fs::read(&path).map(Arc::from).map_err(|e| {
-            StorageError::with_source(format!("cannot read file {}", path.display()), e)
-        })
+        Ok(())
     }
+}
+
+/// The points of `chunk` whose steps lie in `from..=to`.
+fn points_in(chunk: codec::Chunk, from: f64, to: f64) -> Vec<Point> {
+    let start = chunk.steps.partition_point(|&s| s < from);
+    let end = chunk.steps.partition_point(|&s| s <= to).max(start);
+    let values: Vec<Value> = match chunk.values {
+        Points::Float(v) => v
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|&x| Value::Float(x))
+            .collect(),
+        Points::String(v) => v
+            .into_iter()
+            .skip(start)
+            .take(end - start)
+            .map(Value::String)
+            .collect(),
+        Points::File(v) => v
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| Value::File(f.info()))
+            .collect(),
+    };
+    chunk
+        .steps
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .zip(values)
+        .zip(chunk.timestamps.get(start..end).unwrap_or_default())
+        .map(|((&step, value), &timestamp)| Point {
+            step,
+            value,
+            timestamp,
+        })
+        .collect()
 }
 
 fn points(chunk: codec::Chunk) -> impl Iterator<Item = Point> {
@@ -308,55 +343,185 @@ impl Store for SqliteStore {
         Ok(ending?)
     }
 
-    fn read_series(&mut self, field: FieldId) -> Result<Vec<Point>, Error> {
+    fn read_range(
+        &mut self,
+        field: FieldId,
+        steps: RangeInclusive<f64>,
+        each: &mut dyn FnMut(Vec<Point>) -> ControlFlow<()>,
+    ) -> Result<(), Error> {
         self.flush()?;
         let row = self.row(field)?;
-        let chunks = self.chunks(
+        let (from, to) = (*steps.start(), *steps.end());
+        if from.is_nan() || to.is_nan() || from > to {
+            return Ok(());
+        }
+        // Chunks hold increasing steps and do not overlap, so ordering by
+        // last step (which the index gives, without sorting the rows) is
+        // step order.
+        self.each_chunk(
+            field,
             row,
-            "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY first_step",
-            [row],
+            "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 AND last_step >= ?2 AND first_step <= ?3
+             ORDER BY last_step",
+            params![row, from, to],
+            |chunk| {
+                let points = points_in(chunk, from, to);
+                if points.len() <= READ_CHUNK_POINTS {
+                    return if points.is_empty() {
+                        ControlFlow::Continue(())
+                    } else {
+                        each(points)
+                    };
+                }
+                let mut points = points.into_iter();
+                loop {
+                    let part: Vec<Point> = points.by_ref().take(READ_CHUNK_POINTS).collect();
+                    if part.is_empty() {
+                        return ControlFlow::Continue(());
+                    }
+                    each(part)?;
+                }
+            },
         )?;
-        Ok(chunks.into_iter().flat_map(points).collect())
+        Ok(())
     }
 
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error> {
         self.flush()?;
         let row = self.row(field)?;
-        let chunks = self.chunks(
+        let mut last = None;
+        self.each_chunk(
+            field,
             row,
             "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY last_step DESC LIMIT 1",
             [row],
+            |chunk| {
+                last = points(chunk).last();
+                ControlFlow::Break(())
+            },
         )?;
-        Ok(chunks.into_iter().flat_map(points).last())
+        Ok(last)
     }
 
-    fn read_file(&mut self, field: FieldId, step: Option<f64>) -> Result<Arc<[u8]>, Error> {
+    fn series_summary(&mut self, field: FieldId) -> Result<SeriesSummary, Error> {
         self.flush()?;
         let row = self.row(field)?;
-        let sha = match step {
-            None => self
+        let mut summary = SeriesSummary::default();
+        let mut floats = false;
+        self.each_chunk(
+            field,
+            row,
+            "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY last_step LIMIT 1",
+            [row],
+            |chunk| {
+                floats = matches!(chunk.values, Points::Float(_));
+                summary.first = points(chunk).next();
+                ControlFlow::Break(())
+            },
+        )?;
+        if summary.first.is_none() {
+            return Ok(summary);
+        }
+        summary.last = self.read_last(field)?;
+        if floats {
+            // The minimum and maximum need every value: one chunk at a
+            // time, values only.
+            let mut count = 0u64;
+            self.each_chunk(
+                field,
+                row,
+                "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 ORDER BY last_step",
+                [row],
+                |chunk| {
+                    if let Points::Float(values) = &chunk.values {
+                        count += values.len() as u64;
+                        values.iter().for_each(|&x| summary.include_value(x));
+                    }
+                    ControlFlow::Continue(())
+                },
+            )?;
+            summary.count = count;
+        } else {
+            summary.count = self
                 .reader
-                .query_row("SELECT file_sha FROM fields WHERE field = ?1", [row], |r| {
-                    r.get::<_, Option<String>>(0)
-                })
-                .map_err(|e| sql_error("cannot read a file field", e))?,
+                .query_row(
+                    "SELECT coalesce(sum(count), 0) FROM chunks WHERE field = ?1",
+                    [row],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(|e| sql_error("cannot read series points", e))?
+                .max(0) as u64;
+        }
+        Ok(summary)
+    }
+
+    fn copy_file(
+        &mut self,
+        field: FieldId,
+        step: Option<f64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, Error> {
+        self.flush()?;
+        let row = self.row(field)?;
+        // The content's name, and the size recorded with it.
+        let stored: Option<(String, Option<u64>)> = match step {
+            None => {
+                let (sha, size) = self
+                    .reader
+                    .query_row(
+                        "SELECT file_sha, file_size FROM fields WHERE field = ?1",
+                        [row],
+                        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?)),
+                    )
+                    .map_err(|e| sql_error("cannot read a file field", e))?;
+                sha.map(|sha| (sha, size.and_then(|s| u64::try_from(s).ok())))
+            }
             Some(step) => {
-                let chunks = self.chunks(
+                let mut found = None;
+                self.each_chunk(
+                    field,
                     row,
                     "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE field = ?1 AND first_step <= ?2 AND last_step >= ?2",
                     params![row, step],
+                    |chunk| {
+                        let Points::File(files) = &chunk.values else {
+                            return ControlFlow::Continue(());
+                        };
+                        match chunk.steps.iter().position(|&s| s == step) {
+                            Some(at) => {
+                                found = files
+                                    .get(at)
+                                    .map(|f| (writer::hex(&f.sha256), Some(f.size)));
+                                ControlFlow::Break(())
+                            }
+                            None => ControlFlow::Continue(()),
+                        }
+                    },
                 )?;
-                chunks.into_iter().find_map(|chunk| {
-                    let Points::File(files) = chunk.values else {
-                        return None;
-                    };
-                    let at = chunk.steps.iter().position(|&s| s == step)?;
-                    files.get(at).map(|f| writer::hex(&f.sha256))
-                })
+                found
             }
         };
-        let sha = sha.ok_or_else(|| StorageError::new("no file is stored there"))?;
-        Ok(self.read_blob(&sha)?)
+        let (sha, size) = stored.ok_or_else(|| StorageError::new("no file is stored there"))?;
+        blob::copy_verified(&self.dir, &sha, size, out).map_err(|e| {
+            let path = self.path_of(field);
+            Error::from(match e {
+                blob::CopyError::Fault(fault) => StorageError::new(format!(
+                    "file `{path}` of run {} is damaged in the store (content {sha}): {fault}",
+                    self.run_id
+                )),
+                blob::CopyError::Output(e) => StorageError::with_source(
+                    format!(
+                        "cannot write the bytes of file `{path}` of run {}",
+                        self.run_id
+                    ),
+                    e,
+                ),
+            })
+        })
+    }
+
+    fn staging_dir(&self) -> Option<PathBuf> {
+        self.queue.as_ref().map(|_| self.dir.join(FILES_DIR))
     }
 
     fn changed_since_load(&mut self) -> Result<bool, Error> {
@@ -446,7 +611,7 @@ impl SqliteStore {
                 return Err(StorageError::new(format!(
                     "the stored value of `{path}` in run {} is damaged (its checksum does not \
                      match); `hippocamp check` lists every damaged part of the store in {}",
-                    self.id,
+                    self.run_id,
                     self.dir.display()
                 )));
             }

@@ -21,7 +21,7 @@ use super::codec::{self, Chunk, PointValue, Points, StoredFile};
 use super::lifecycle::WriterIdentity;
 use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
 use crate::error::{Error, StorageError};
-use crate::file::FileData;
+use crate::file::{FileContent, FileData, StagedFile};
 use crate::store::FieldId;
 use crate::value::{FieldType, Value};
 
@@ -98,9 +98,16 @@ impl Command {
                 Command::AddStrings { items, .. } | Command::RemoveStrings { items, .. } => {
                     items.iter().map(|s| s.len() + 24).sum()
                 }
-                // File bytes are shared with the caller (`Arc`); count
-                // them anyway, since the queue keeps them alive.
-                Command::Upload { file, .. } | Command::AppendFile { file, .. } => file.bytes.len(),
+                // Bytes are shared with the caller (`Arc`); count them
+                // anyway, since the queue keeps them alive. A file from
+                // disk is staged on disk: the queue holds its name only.
+                Command::Upload { file, .. } | Command::AppendFile { file, .. } => {
+                    file.name.len()
+                        + match &file.content {
+                            FileContent::Bytes(bytes) => bytes.len(),
+                            FileContent::Staged(_) => std::mem::size_of::<StagedFile>(),
+                        }
+                }
                 _ => 0,
             }
     }
@@ -538,13 +545,11 @@ fn apply(
         }
         Command::Upload { field, file } => {
             let row = row(tx, run, fields, field)?;
-            let sha = store_blob(dir, &file.bytes).map_err(|e| Failure::Command(e.into()))?;
+            let sha = store_blob(dir, &file).map_err(|e| Failure::Command(e.into()))?;
             tx.prepare_cached(
                 "UPDATE fields SET text_value = ?1, file_sha = ?2, file_size = ?3 WHERE field = ?4",
             )
-            .and_then(|mut s| {
-                s.execute(params![file.name, hex(&sha), file.bytes.len() as i64, row])
-            })
+            .and_then(|mut s| s.execute(params![file.name, hex(&sha), file.size() as i64, row]))
             .map_err(|e| sql_error("cannot write a file", e))?;
             unsealed.insert(row);
         }
@@ -583,9 +588,9 @@ fn apply(
             timestamp,
         } => {
             let stored = StoredFile {
-                sha256: store_blob(dir, &file.bytes).map_err(|e| Failure::Command(e.into()))?,
+                sha256: store_blob(dir, &file).map_err(|e| Failure::Command(e.into()))?,
+                size: file.size(),
                 name: file.name,
-                size: file.bytes.len() as u64,
             };
             push_point(
                 tx,
@@ -901,37 +906,70 @@ pub(crate) fn blob_path(dir: &Path, sha_hex: &str) -> PathBuf {
         .join(sha_hex)
 }
 
-/// Stores bytes under their SHA-256 (once: equal contents share a blob),
-/// durably, before the row that refers to them commits.
-fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
-    let sha: [u8; 32] = Sha256::digest(bytes).into();
-    let name = hex(&sha);
+/// Stores a file's content under its SHA-256 (once: equal contents share
+/// a blob), durably, before the row that refers to it commits, and returns
+/// the SHA-256. Bytes are hashed and written aside, then renamed into
+/// place; a file staged at the call (already hashed, in `files/`) is
+/// renamed into place. Whatever fails, no partial file is left behind.
+fn store_blob(dir: &Path, file: &FileData) -> Result<[u8; 32], StorageError> {
+    let (sha, name) = match &file.content {
+        FileContent::Bytes(bytes) => {
+            let sha: [u8; 32] = Sha256::digest(bytes).into();
+            (sha, hex(&sha))
+        }
+        FileContent::Staged(staged) => (*staged.sha256(), staged.sha256_hex()),
+    };
     let path = blob_path(dir, &name);
-    if path.exists() {
-        return Ok(sha);
-    }
     let io = |e: std::io::Error| {
         StorageError::with_source(format!("cannot store file {}", path.display()), e)
     };
     let folder = path.parent().unwrap_or(dir);
     let new_folder = !folder.exists();
     std::fs::create_dir_all(folder).map_err(io)?;
-    // Write aside, then rename: a reader never sees half a blob. The name
-    // is unique to this write, so that two writers (runs of one process,
-    // or processes) storing the same content at once never share one.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let tmp = folder.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
+    match &file.content {
+        FileContent::Bytes(bytes) => {
+            // The same content is there already (a real file of its size:
+            // a truncated or replaced one is written again).
+            if std::fs::symlink_metadata(&path)
+                .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+            {
+                return Ok(sha);
+            }
+            // Write aside, then rename: a reader never sees half a blob.
+            // The name is unique to this write, so that two writers (runs
+            // of one process, or processes) storing the same content at
+            // once never share one.
+            static WRITES: AtomicU64 = AtomicU64::new(0);
+            let tmp = folder.join(format!(
+                ".{name}.{}.{}.tmp",
+                std::process::id(),
+                WRITES.fetch_add(1, Ordering::Relaxed)
+            ));
+            let written = (|| {
+                use std::io::Write;
+                let mut out = std::fs::File::create(&tmp)?;
+                out.write_all(bytes)?;
+                out.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            })();
+            if let Err(e) = written {
+                // A full disk must not stay full of our half-written copy.
+                if let Err(removal) = std::fs::remove_file(&tmp) {
+                    if removal.kind() != std::io::ErrorKind::NotFound {
+                        log::warn!(
+                            "hippocamp: cannot remove the partial file {}: {removal}",
+                            tmp.display()
+                        );
+                    }
+                }
+                return Err(io(e));
+            }
+        }
+        // Renamed over whatever is there: the same content, or a damaged
+        // copy of it, which this repairs. A staged file that is not
+        // persisted is removed when its last handle drops.
+        FileContent::Staged(staged) => staged.persist(&path).map_err(io)?,
     }
-    std::fs::rename(&tmp, &path).map_err(io)?;
     // The rename (and a new folder) is durable once its folder (and the
     // folder's parent) is synced: before the row that refers to it commits.
     #[cfg(unix)]
@@ -942,6 +980,8 @@ fn store_blob(dir: &Path, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
             sync_dir(folder.parent().unwrap_or(dir)).map_err(io)?;
         }
     }
+    #[cfg(not(unix))]
+    let _ = new_folder;
     Ok(sha)
 }
 
