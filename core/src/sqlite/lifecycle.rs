@@ -110,14 +110,24 @@ impl WriterIdentity {
         Ok(())
     }
 
-    /// Ends this writer's part: removes its row and, when no other writer
-    /// is left, marks the run finished — one transaction, so that two
-    /// writers closing at once cannot both leave the run running.
+    /// Ends this writer's part, in its own transaction (when the writer's
+    /// last batch could not do it): see [`finish_in`](Self::finish_in).
     pub(crate) fn finish(&self, conn: &mut Connection, run: i64) -> Result<Ending, StorageError> {
-        let fail = |e| sql_error("cannot mark the run's end", e);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
+            .map_err(|e| sql_error("cannot mark the run's end", e))?;
+        let ending = self.finish_in(&tx, run)?;
+        tx.commit()
+            .map_err(|e| sql_error("cannot mark the run's end", e))?;
+        Ok(ending)
+    }
+
+    /// Ends this writer's part inside `tx` (the writer's last batch):
+    /// removes its row and, when no other writer is left, marks the run
+    /// finished — in one transaction, so that two writers closing at once
+    /// cannot both leave the run running.
+    pub(crate) fn finish_in(&self, tx: &Transaction<'_>, run: i64) -> Result<Ending, StorageError> {
+        let fail = |e| sql_error("cannot mark the run's end", e);
         tx.execute("DELETE FROM writers WHERE writer = ?1", [self.id])
             .map_err(fail)?;
         let others: i64 = tx
@@ -130,14 +140,12 @@ impl WriterIdentity {
             params![time_to_nanos(SystemTime::now()), run],
         )
         .map_err(fail)?;
-        let ending = if others == 0 {
-            set_state(&tx, run, STATE_FINISHED)?;
-            Ending::Finished
+        if others == 0 {
+            set_state(tx, run, STATE_FINISHED)?;
+            Ok(Ending::Finished)
         } else {
-            Ending::OthersWriting
-        };
-        tx.commit().map_err(fail)?;
-        Ok(ending)
+            Ok(Ending::OthersWriting)
+        }
     }
 }
 

@@ -320,24 +320,25 @@ impl Store for SqliteStore {
     }
 
     fn close(&mut self) -> Result<Ending, Error> {
-        let flushed = self.flush();
         let Some(queue) = self.queue.take() else {
-            flushed?;
             return Ok(Ending::Unchanged);
         };
+        // The writer's last batch stores what is queued and ends this
+        // writer's part in the run: one commit.
         queue.close();
         let last = queue.flush();
         let joined = match self.writer.take().map(JoinHandle::join) {
             Some(Err(_)) => Err(StorageError::new("the run's background writer panicked")),
             _ => Ok(()),
         };
-        // The run ends even when data could not be stored: the errors
-        // below say so, and the run shows how its writers ended.
-        let ending = match self.writer_identity.take() {
-            Some(identity) => identity.finish(&mut self.reader, self.run),
-            None => Ok(Ending::Unchanged),
+        // When that batch failed, the run ends all the same: the errors
+        // below say what was not stored, and the run shows how its
+        // writers ended.
+        let ending = match (queue.ending(), self.writer_identity.take()) {
+            (Some(ending), _) => Ok(ending),
+            (None, Some(identity)) => identity.finish(&mut self.reader, self.run),
+            (None, None) => Ok(Ending::Unchanged),
         };
-        flushed?;
         last?;
         joined?;
         Ok(ending?)

@@ -22,6 +22,7 @@ use super::lifecycle::WriterIdentity;
 use super::{sql_error, time_to_nanos, FILES_DIR, HEARTBEAT_INTERVAL};
 use crate::error::{Error, StorageError};
 use crate::file::{FileContent, FileData, StagedFile};
+use crate::store::Ending;
 use crate::store::FieldId;
 use crate::value::{FieldType, Value};
 
@@ -129,6 +130,8 @@ struct Pending {
     closing: bool,
     writer_gone: bool,
     error: Option<Error>,
+    /// How the writer's last batch ended its part in the run, once it did.
+    ending: Option<Ending>,
 }
 
 /// The queue between a run and its writer thread.
@@ -196,7 +199,14 @@ impl Queue {
         Ok(())
     }
 
-    /// Asks the writer to finish what is queued and stop.
+    /// How the writer's last batch ended its part in the run: `None` if it
+    /// could not (its batch failed), or has not run yet.
+    pub(crate) fn ending(&self) -> Option<Ending> {
+        self.lock().ending
+    }
+
+    /// Asks the writer to store what is queued, end its part in the run in
+    /// the same transaction, and stop.
     pub(crate) fn close(&self) {
         let mut pending = self.lock();
         pending.closing = true;
@@ -332,19 +342,22 @@ impl Writer {
             // Producers held back by a full queue may go on.
             queue.progress.notify_all();
             let heartbeat = last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL;
-            let result = if batch.is_empty() && !heartbeat {
-                Ok(())
+            let result = if batch.is_empty() && !heartbeat && !closing {
+                Ok(None)
             } else {
-                self.write_batch(&mut batch, heartbeat)
+                self.write_batch(&mut batch, heartbeat, closing)
             };
             if heartbeat {
                 last_heartbeat = Instant::now();
             }
             let mut pending = queue.lock();
-            if let Err(err) = result {
-                log::error!("hippocamp: writing run data failed: {err}");
-                if pending.error.is_none() {
-                    pending.error = Some(err);
+            match result {
+                Ok(ending) => pending.ending = pending.ending.or(ending),
+                Err(err) => {
+                    log::error!("hippocamp: writing run data failed: {err}");
+                    if pending.error.is_none() {
+                        pending.error = Some(err);
+                    }
                 }
             }
             pending.durable = queued;
@@ -361,8 +374,15 @@ impl Writer {
 
     /// Writes one batch in one transaction, emptying it. A command that
     /// fails on its own is left out and its error returned after the rest
-    /// commits; a database failure rolls the whole batch back.
-    fn write_batch(&mut self, batch: &mut Vec<Command>, heartbeat: bool) -> Result<(), Error> {
+    /// commits; a database failure rolls the whole batch back. The last
+    /// batch (`finish`) also ends this writer's part in the run, and says
+    /// how (one commit, one sync, for the end of a run).
+    fn write_batch(
+        &mut self,
+        batch: &mut Vec<Command>,
+        heartbeat: bool,
+        finish: bool,
+    ) -> Result<Option<Ending>, Error> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -381,7 +401,7 @@ impl Writer {
                 field.tail = None;
             }
         }
-        let result = (|| -> Result<(), Error> {
+        let result = (|| -> Result<Option<Ending>, Error> {
             for command in batch.drain(..) {
                 match apply(
                     &tx,
@@ -411,32 +431,42 @@ impl Writer {
             for row in unsealed.drain() {
                 seal_field(&tx, row)?;
             }
-            if heartbeat {
+            if heartbeat && !finish {
                 self.identity.heartbeat(&tx, self.run)?;
             }
-            Ok(())
+            if finish {
+                return Ok(Some(self.identity.finish_in(&tx, self.run)?));
+            }
+            Ok(None)
         })();
-        let result = result.and_then(|()| {
+        let result = result.and_then(|ending| {
             tx.commit()
+                .map(|()| ending)
                 .map_err(|e| sql_error("cannot commit a write", e).into())
         });
-        if let Err(err) = result {
-            // Rolled back: rows made in this batch do not exist, and the
-            // points it held are lost (the error says so). Rows are found
-            // (or made) again by path when next needed.
-            batch.clear();
-            self.seen_version = None;
-            for field in self.fields.values_mut() {
-                field.row = None;
-                field.chunk = None;
-                field.tail = None;
+        let ending = match result {
+            Ok(ending) => ending,
+            Err(err) => {
+                // Rolled back: rows made in this batch do not exist, and
+                // the points it held are lost (the error says so). Rows
+                // are found (or made) again by path when next needed.
+                batch.clear();
+                self.seen_version = None;
+                for field in self.fields.values_mut() {
+                    field.row = None;
+                    field.chunk = None;
+                    field.tail = None;
+                }
+                return Err(err);
             }
-            return Err(err);
-        }
+        };
         self.seen_version = Some(version);
         match first_command_error {
+            // The run's end was recorded all the same; the queue keeps an
+            // ending only from a batch without errors, so `close` ends the
+            // writer's part again (a no-op) after reporting the error.
             Some(err) => Err(err),
-            None => Ok(()),
+            None => Ok(ending),
         }
     }
 }
