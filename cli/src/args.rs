@@ -47,7 +47,7 @@ Paths with spaces go in `backticks`.
 
 --sort takes id, name, state, created, project or a field path; runs missing
 the field (or whose value is NaN) go last, with --desc too; --desc alone lists
-the newest first. --state takes running, finished, crashed or failed.
+the newest first. --state takes running, finished, crashed, failed or damaged.
 
 A path of --where, --columns or --sort that no run has is named in a warning
 on stderr, with the nearest paths that exist (learning_rate → params/learning_rate).
@@ -206,7 +206,7 @@ pub struct LsArgs {
     /// Only runs with this tag (repeat for several: all must match)
     #[arg(long)]
     pub tag: Vec<String>,
-    /// Only runs in this state: running, finished, crashed, or failed (marked failed)
+    /// Only runs in this state: running, finished, crashed, failed (marked failed), or damaged
     #[arg(long)]
     pub state: Option<String>,
     /// Only runs for which this expression holds (see below)

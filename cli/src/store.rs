@@ -122,7 +122,9 @@ impl Context {
 
     /// Opens a run read-only (it may be being logged by another process).
     pub fn open_run(&self, id: &str) -> Result<Run, CliError> {
-        self.run_info(id)?;
+        // The store's own lookup: an unknown id is `RunNotFound`, which
+        // names the nearest ids, without listing every run first.
+        self.repository()?;
         Ok(Run::builder()
             .dir(&self.dir)
             .run_id(id)

@@ -118,3 +118,73 @@ fn a_missing_store_is_an_error_not_a_finding() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_renamed_series_is_found_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    conn.execute(
+        "UPDATE fields SET path = 'train/lose' WHERE path = 'train/loss'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = hippocamp(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("run MNIST-1: `train/lose`: field: checksum mismatch"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Reading it says so too, rather than showing a renamed series.
+    let out = hippocamp(dir.path(), &["show", "MNIST-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is damaged"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_damaged_run_is_listed_as_damaged_and_can_be_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    store(dir.path());
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    conn.execute(
+        "UPDATE fields SET text_value = 'renamed' WHERE path = 'sys/name'
+         AND run = (SELECT run FROM runs WHERE id = 'MNIST-1')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    // The listing goes on: the damaged run says so, the other is whole.
+    let out = hippocamp(dir.path(), &["ls", "--columns", "params/lr"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let line = |id: &str| {
+        listing
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing: {listing}"))
+            .to_owned()
+    };
+    assert!(line("MNIST-1").contains("damaged"), "{listing}");
+    assert!(line("MNIST-2").contains("finished"), "{listing}");
+    let out = hippocamp(dir.path(), &["ls", "--state", "damaged", "--format", "csv"]);
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(hippocamp(dir.path(), &["show", "MNIST-2"]).status.success());
+    let out = hippocamp(dir.path(), &["show", "MNIST-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    // And it can be removed.
+    let out = hippocamp(dir.path(), &["rm", "MNIST-1", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(hippocamp(dir.path(), &["check"]).status.success());
+}

@@ -919,7 +919,7 @@ fn bad_options_are_one_line() {
         ),
         (
             &["ls", "--state", "done"],
-            "hippocamp: --state: no state `done` (the states are running, finished, crashed, failed)\n",
+            "hippocamp: --state: no state `done` (the states are running, finished, crashed, failed, damaged)\n",
         ),
         (
             &["ls", "--columns", "params/lr,/x"],

@@ -1,7 +1,8 @@
 //! `hippocamp ls`: the runs table.
 //!
-//! Columns: id, name, state (`running`, `finished` or `crashed`, with
-//! ` (failed)` when `sys/failed` is set), creation time, tags, then the
+//! Columns: id, name, state (`running`, `finished`, `crashed`, or
+//! `damaged` when the run's record or `sys/` fields fail their checksum;
+//! with ` (failed)` when `sys/failed` is set), creation time, tags, then the
 //! `--columns` fields (a series shows its last value; a run without the
 //! field shows `-`; floats to `--precision` significant digits in the
 //! table, exactly in CSV and JSON). Filters apply in the order `--project`, `--tag`,
@@ -28,7 +29,7 @@ use crate::store::{field_paths, nearest_hint, Context};
 use crate::CliError;
 
 /// The states `--state` takes.
-const STATES: [&str; 4] = ["running", "finished", "crashed", "failed"];
+const STATES: [&str; 5] = ["running", "finished", "crashed", "failed", "damaged"];
 
 /// What `--sort` sorts by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +95,9 @@ fn read_fields(
     seen: &mut Seen,
 ) -> Result<Option<Row>, CliError> {
     let mut fields = HashMap::new();
-    if !paths.is_empty() {
+    // A damaged run is listed (to be found, checked and removed) without
+    // its fields, which cannot be read.
+    if !paths.is_empty() && info.damage.is_none() {
         let run = match Run::builder()
             .dir(ctx.dir())
             .run_id(&info.id)
@@ -102,7 +105,8 @@ fn read_fields(
             .start()
         {
             Ok(run) => run,
-            Err(hippocamp_core::Error::NotFound { .. }) => return Ok(None),
+            // Removed since it was listed.
+            Err(hippocamp_core::Error::RunNotFound { .. }) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
         seen.runs += 1;

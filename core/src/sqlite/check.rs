@@ -185,13 +185,22 @@ fn check_database(conn: &Connection, report: &mut CheckReport) -> Result<(), Sto
     while let Some(row) = rows.next().map_err(fail)? {
         report.runs += 1;
         let id: String = row.get(1).map_err(fail)?;
+        let crc: Option<i64> = row.get(4).map_err(fail)?;
         let intact = codec::run_intact(
             row.get(0).map_err(fail)?,
             &id,
             row.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(fail)?,
             row.get(3).map_err(fail)?,
-            row.get(4).map_err(fail)?,
+            crc,
         );
+        if crc.is_none() {
+            report.damaged.push(DamagedPart {
+                run: Some(id.clone()),
+                path: None,
+                part: "run record".into(),
+                detail: "no checksum: its row was changed by something other than hippocamp".into(),
+            });
+        }
         if !intact {
             report.damaged.push(DamagedPart {
                 run: Some(id),
@@ -228,6 +237,7 @@ fn check_fields(
         let text_value: Option<String> = row.get(4).map_err(fail)?;
         let file_sha: Option<String> = row.get(5).map_err(fail)?;
         let file_size: Option<i64> = row.get(6).map_err(fail)?;
+        let crc: Option<i64> = row.get(8).map_err(fail)?;
         let items = if type_name == FieldType::StringSet.name() {
             writer::set_items(conn, row.get(9).map_err(fail)?).map_err(fail)?
         } else {
@@ -242,7 +252,7 @@ fn check_fields(
                 text_value: text_value.as_deref(),
                 file_sha: file_sha.as_deref(),
                 file_size,
-                crc: row.get(8).map_err(fail)?,
+                crc,
             },
             &items,
         );

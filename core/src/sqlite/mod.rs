@@ -452,8 +452,9 @@ pub struct RunInfo {
     pub project: String,
     /// `sys/name`.
     pub name: String,
-    /// `running`, `finished` or `crashed` (running, but its heartbeat
-    /// stopped more than [`CRASH_AFTER`] ago).
+    /// `running`, `finished` or `crashed` (running, but a writer's
+    /// heartbeat stopped more than [`CRASH_AFTER`] ago); `damaged` when
+    /// its record or `sys/` fields fail their checksum (see `damage`).
     pub state: String,
     /// `sys/failed`.
     pub failed: bool,
@@ -461,6 +462,10 @@ pub struct RunInfo {
     pub creation_time: SystemTime,
     /// `sys/tags`, sorted.
     pub tags: Vec<String>,
+    /// What is damaged in the run's record or `sys/` fields, if anything:
+    /// the run is still listed (so it can be found and removed), but its
+    /// other fields here may be wrong, and opening it is an error.
+    pub damage: Option<String>,
 }
 
 /// A store directory, opened read-only: lists its runs.
@@ -523,17 +528,13 @@ impl Repository {
         let mut runs = Vec::new();
         for row in rows {
             let (run, id, project, created, heartbeat, crc) = row.map_err(fail)?;
-            let damaged = |what: &str| -> Error {
-                StorageError::new(format!(
+            let damaged = |what: &str| {
+                format!(
                     "the stored {what} of run {id} is damaged (its checksum does not match); \
                      `hippocamp check` lists every damaged part of the store in {}",
                     self.dir.display()
-                ))
-                .into()
+                )
             };
-            if !codec::run_intact(run, &id, &project, created, crc) {
-                return Err(damaged("record"));
-            }
             let mut info = RunInfo {
                 id: id.clone(),
                 project,
@@ -542,7 +543,11 @@ impl Repository {
                 failed: false,
                 creation_time: nanos_to_time(created),
                 tags: Vec::new(),
+                damage: None,
             };
+            if !codec::run_intact(run, &id, &info.project, created, crc) {
+                info.damage = Some(damaged("record"));
+            }
             let mut stored_state = None;
             let mut fields = self
                 .conn
@@ -576,7 +581,8 @@ impl Repository {
                     Vec::new()
                 };
                 if !writer::field_intact(run, &row, &items) {
-                    return Err(damaged(&format!("value of `{}`", row.path)));
+                    info.damage
+                        .get_or_insert_with(|| damaged(&format!("value of `{}`", row.path)));
                 }
                 match row.path {
                     "sys/name" => info.name = row.text_value.unwrap_or_default().to_owned(),
@@ -585,7 +591,10 @@ impl Repository {
                     _ => info.tags = items,
                 }
             }
-            info.state = shown_state(stored_state.as_deref(), heartbeat);
+            info.state = match info.damage {
+                Some(_) => "damaged".to_owned(),
+                None => shown_state(stored_state.as_deref(), heartbeat),
+            };
             runs.push(info);
         }
         Ok(runs)

@@ -509,12 +509,14 @@ fn field_state_row(
     if let Some(row) = state.row {
         return Ok(row);
     }
-    tx.prepare_cached(
-        "INSERT INTO fields (run, path, type) VALUES (?1, ?2, ?3)
-         ON CONFLICT (run, path) DO NOTHING",
-    )
-    .and_then(|mut s| s.execute(params![run, &*state.path, state.field_type.name()]))
-    .map_err(|e| sql_error("cannot create a field", e))?;
+    let made = tx
+        .prepare_cached(
+            "INSERT INTO fields (run, path, type) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run, path) DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![run, &*state.path, state.field_type.name()]))
+        .map_err(|e| sql_error("cannot create a field", e))?
+        == 1;
     let (row, stored_type): (i64, String) = tx
         .prepare_cached("SELECT field, type FROM fields WHERE run = ?1 AND path = ?2")
         .and_then(|mut s| s.query_row(params![run, &*state.path], |r| Ok((r.get(0)?, r.get(1)?))))
@@ -534,6 +536,11 @@ fn field_state_row(
             ))
             .into(),
         }));
+    }
+    if made {
+        // A series row never changes after this: its checksum is its
+        // path, type and run from the start.
+        seal_field(tx, row)?;
     }
     state.row = Some(row);
     Ok(row)
