@@ -109,9 +109,10 @@ impl RunBuilder {
     }
 
     /// A chosen id instead of the next number; a run with that id is
-    /// resumed if it exists in the store. Ids are 1 to 128 bytes of
-    /// letters, digits, `-`, `_` and `.`, starting with a letter or digit
-    /// (see [`identity`](crate::identity)); another is refused at `start()`.
+    /// resumed if it exists in the store. A new run's id is 1 to 128 bytes
+    /// of letters, digits, `-`, `_` and `.`, starting with a letter or
+    /// digit (see [`identity`](crate::identity)); another is refused at
+    /// `start()`. A run the store already has is found by its id as it is.
     pub fn run_id(mut self, id: impl Into<String>) -> Self {
         self.run_id = Some(id.into());
         self
@@ -153,9 +154,6 @@ impl RunBuilder {
             .clone()
             .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
         crate::identity::check_project(&project)?;
-        if let Some(id) = &self.run_id {
-            crate::identity::check_run_id(id)?;
-        }
         let settings = StartSettings {
             name: self.name,
             description: self.description,
@@ -185,7 +183,10 @@ impl RunBuilder {
         }
         if self.mode == Mode::Debug {
             let id = match &self.run_id {
-                Some(id) => id.clone(),
+                Some(id) => {
+                    crate::identity::check_run_id(id)?;
+                    id.clone()
+                }
                 None => next_memory_id(&project),
             };
             let fields =
@@ -253,10 +254,12 @@ fn next_memory_id(project: &str) -> String {
 /// ```
 pub fn project_key(project: &str) -> String {
     let mut key = String::new();
+    // Upper-cased first: an upper case can hold a mark that is no letter
+    // (`ǰ` is `J` and a combining caron), which a run id may not.
     for c in project
         .chars()
-        .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)
+        .filter(|c| c.is_alphanumeric())
     {
         if key.len() + c.len_utf8() > crate::identity::MAX_PROJECT_KEY_BYTES {
             break;
@@ -321,7 +324,11 @@ impl RunInner {
         state.closed = true;
         // The store decides: the run is finished once its last writer
         // (of every process resuming it) closes.
-        if state.store.close()? == Ending::Finished {
+        let ending = state
+            .store
+            .close()
+            .inspect_err(|err| state.learn_from(err))?;
+        if ending == Ending::Finished {
             state.set_stored_atom("sys/state", Value::String(STATE_FINISHED.into()));
         }
         Ok(())
@@ -477,7 +484,7 @@ impl Run {
     /// ```
     pub fn flush(&self) -> Result<()> {
         let mut state = self.inner.lock();
-        state.store.flush()
+        state.store.flush().inspect_err(|err| state.learn_from(err))
     }
 
     /// Flushes, marks the run finished and closes its store. Later writes

@@ -664,12 +664,32 @@ impl Tree {
                 timestamp,
             },
         };
-        self.store.apply(op)?;
+        if let Err(err) = self.store.apply(op) {
+            self.learn_from(&err);
+            return Err(err);
+        }
         // Only a point the store took moves the series on.
         if let NodeKind::Series { last_step, .. } = &mut self.nodes[id as usize].kind {
             *last_step = Some(step);
         }
         Ok(())
+    }
+
+    /// Learns from a store's refusal: points at steps another process has
+    /// stored already (ranks of one run appending to one series) move this
+    /// run's series on to that process's last step, so its next default
+    /// steps follow it rather than be refused again.
+    pub(crate) fn learn_from(&mut self, err: &Error) {
+        let Error::StepNotIncreasing { path, last, .. } = err else {
+            return;
+        };
+        if let Lookup::Found(id) = self.lookup_from(ROOT, path) {
+            if let NodeKind::Series { last_step, .. } = &mut self.nodes[id as usize].kind {
+                if last_step.is_none_or(|mine| mine < *last) {
+                    *last_step = Some(*last);
+                }
+            }
+        }
     }
 
     /// The step of a point of `value_type` appended to the field `id` (a

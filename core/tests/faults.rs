@@ -431,3 +431,47 @@ fn no_changed_byte_of_the_database_goes_unnoticed() {
     }
     eprintln!("100 flips: {noticed} noticed, {harmless} changed nothing a reader sees");
 }
+
+/// Fills the file system of `dir` to the last byte.
+fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 64 << 10];
+    while file.write_all(&block).is_ok() {}
+    let byte = [0u8; 1];
+    while file.write_all(&byte).is_ok() {}
+    filler
+}
+
+#[test]
+fn fields_made_or_deleted_in_a_batch_that_failed_stay_made_or_deleted() {
+    let Some(fs) = Tmpfs::mount("4m") else {
+        return;
+    };
+    let store = fs.dir.join("store");
+    let run = Run::builder().dir(&store).start().unwrap();
+    let id = run.id().to_owned();
+    run.at("old/x").extend([1.0, 2.0]).unwrap();
+    run.flush().unwrap();
+    let filler = fill(&fs.dir);
+    // One batch: a new series, and `old` deleted and made again.
+    run.at("new/series").append(1.0).unwrap();
+    run.at("old").delete().unwrap();
+    run.at("old/x").assign("text").unwrap();
+    let refused = run.flush().unwrap_err().to_string();
+    assert!(refused.contains("full"), "{refused}");
+    std::fs::remove_file(&filler).unwrap();
+    // The writer still knows the new series: its next points are stored.
+    run.at("new/series").append(2.0).unwrap();
+    run.flush().unwrap();
+    run.close().unwrap();
+    let back = read_only(&store, &id).unwrap();
+    let points = back.at("new/series").fetch_values().unwrap();
+    assert_eq!(
+        points.last().map(|p| p.value.clone()),
+        Some(Value::Float(2.0))
+    );
+    // And the old series is gone, not found again with its old points.
+    assert!(back.at("old/x").field_type().unwrap().is_none());
+}

@@ -1029,3 +1029,34 @@ fn a_run_is_finished_by_its_last_writer_and_crashed_when_one_died() {
     assert_eq!(repository_state(dir, id), "finished");
     assert_integrity(dir);
 }
+
+#[test]
+fn a_run_resumed_moments_after_its_writer_died_finishes_normally() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let id = "ddp-11";
+    Run::builder()
+        .dir(dir)
+        .run_id(id)
+        .start()
+        .unwrap()
+        .close()
+        .unwrap();
+    let mut child = spawn_child("child_rank_closing_when_told", dir, Some(id), 0);
+    child.next("ready ").expect("the rank is ready");
+    // Killed as Ctrl-C would (no destructor runs), and restarted before
+    // its heartbeat is stale; its last heartbeat is past due (made so
+    // here rather than waited for).
+    child.kill();
+    let conn = rusqlite::Connection::open(dir.join(DATABASE_FILE)).unwrap();
+    let overdue = SystemTime::now() - Duration::from_secs(5);
+    let overdue = overdue.duration_since(UNIX_EPOCH).unwrap().as_nanos() as i64;
+    conn.execute("UPDATE writers SET heartbeat_ns = ?1", [overdue])
+        .unwrap();
+    drop(conn);
+    let resumed = open(dir, id, Mode::Async);
+    resumed.at("ranks/0/loss").append(0.125).unwrap();
+    resumed.close().unwrap();
+    assert_eq!(state(&resumed), "finished");
+    assert_eq!(repository_state(dir, id), "finished");
+}

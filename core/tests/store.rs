@@ -539,7 +539,7 @@ fn a_background_write_error_is_returned_by_the_next_flush() {
         other => panic!("the writer's error must reach flush: {other:?}"),
     }
     // Reported once; only that upload was left out: the run goes on, and
-    // what was queued with it (the run's sys/ fields) was stored.
+    // what follows is stored.
     std::fs::remove_file(dir.path().join("files")).unwrap();
     run.at("after").assign(1).unwrap();
     run.flush().unwrap();
@@ -952,4 +952,75 @@ fn import_applies_the_rules_of_start_to_ids_projects_and_file_names() {
         );
     }
     assert!(store.runs().unwrap().is_empty());
+}
+
+#[test]
+fn a_writer_refused_for_stale_steps_goes_on_after_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "ddp-1";
+    open(dir.path(), id, Mode::Async).close().unwrap();
+    // Three writers of one run, as ranks would be; none has seen the
+    // others' points.
+    let first = open(dir.path(), id, Mode::Sync);
+    let sync = open(dir.path(), id, Mode::Sync);
+    let queued = open(dir.path(), id, Mode::Async);
+    for i in 0..10 {
+        first.at("loss").append(i as f64).unwrap();
+    }
+    // Refused at the call in sync mode, then on after the stored steps.
+    match sync.at("loss").append(100.0) {
+        Err(Error::StepNotIncreasing { step, last, path }) => {
+            assert_eq!((path.as_str(), step, last), ("loss", 0.0, 9.0))
+        }
+        other => panic!("{other:?}"),
+    }
+    sync.at("loss").append(101.0).unwrap();
+    // Refused at the flush in async mode, then on likewise.
+    queued.at("loss").append(200.0).unwrap();
+    match queued.flush() {
+        Err(Error::StepNotIncreasing { last, .. }) => assert_eq!(last, 10.0),
+        other => panic!("{other:?}"),
+    }
+    queued.at("loss").append(201.0).unwrap();
+    queued.flush().unwrap();
+    for run in [first, sync, queued] {
+        run.close().unwrap();
+    }
+    let back = open(dir.path(), id, Mode::ReadOnly);
+    let points = back.at("loss").fetch_values().unwrap();
+    let steps: Vec<f64> = points.iter().map(|p| p.step).collect();
+    assert_eq!(steps, (0..12).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(points[10].value, Value::Float(101.0));
+    assert_eq!(points[11].value, Value::Float(201.0));
+    assert_eq!(
+        back.at("sys/state").fetch().unwrap(),
+        Value::String("finished".into())
+    );
+}
+
+#[test]
+fn a_run_whose_id_predates_the_id_rules_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start(dir.path(), "p");
+    run.at("x").assign(1).unwrap();
+    run.close().unwrap();
+    drop(run);
+    // As a store made before the rules (and before checksums) has it.
+    let conn = rusqlite_conn(&dir.path().join("hippocamp.db"));
+    conn.execute_batch(
+        "UPDATE runs SET id = 'exp 1', crc = NULL;
+         UPDATE fields SET text_value = 'exp 1', crc = NULL WHERE path = 'sys/id';",
+    )
+    .unwrap();
+    drop(conn);
+    let back = open(dir.path(), "exp 1", Mode::ReadOnly);
+    assert_eq!(back.at("x").fetch().unwrap(), Value::Int(1));
+    let resumed = open(dir.path(), "exp 1", Mode::Async);
+    resumed.at("y").assign(2).unwrap();
+    resumed.close().unwrap();
+    // A new run gets no such id.
+    match Run::builder().dir(dir.path()).run_id("exp 2").start() {
+        Err(Error::InvalidSetting { setting, .. }) => assert_eq!(setting, "run_id"),
+        other => panic!("{other:?}"),
+    }
 }

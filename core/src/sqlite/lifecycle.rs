@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::writer::encode_atom;
-use super::{nanos_to_time, sql_error, time_to_nanos, CRASH_AFTER};
+use super::{nanos_to_time, sql_error, time_to_nanos, CRASH_AFTER, HEARTBEAT_INTERVAL};
 use crate::error::{Error, StorageError};
 use crate::run::Mode;
 use crate::store::{Ending, StoredField};
@@ -107,6 +107,37 @@ impl WriterIdentity {
             self.register(tx, run, now_ns).map_err(fail)?;
             set_state(tx, run, STATE_RUNNING)?;
         }
+        self.clear_dead_neighbours(tx, run)
+    }
+
+    /// Removes the rows of this run's writers on this machine whose process
+    /// is gone (killed by a signal no destructor sees, such as Ctrl-C) and
+    /// whose heartbeat is overdue: a run resumed moments after such a death
+    /// is not left looking crashed, and its last writer's close finishes
+    /// it. Writers elsewhere go by their heartbeat alone.
+    fn clear_dead_neighbours(&self, conn: &Connection, run: i64) -> Result<(), StorageError> {
+        let fail = |e| sql_error("cannot read the run's writers", e);
+        let overdue = time_to_nanos(SystemTime::now())
+            .saturating_sub(2 * HEARTBEAT_INTERVAL.as_nanos() as i64);
+        let candidates: Vec<(i64, u32)> = conn
+            .prepare_cached(
+                "SELECT writer, pid FROM writers
+                 WHERE run = ?1 AND hostname = ?2 AND writer != ?3 AND heartbeat_ns < ?4",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![run, self.hostname, self.id, overdue], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
+            })
+            .map_err(fail)?;
+        for (writer, pid) in candidates {
+            if !process_alive(pid) {
+                conn.prepare_cached("DELETE FROM writers WHERE writer = ?1")
+                    .and_then(|mut s| s.execute([writer]))
+                    .map_err(fail)?;
+            }
+        }
         Ok(())
     }
 
@@ -130,6 +161,7 @@ impl WriterIdentity {
         let fail = |e| sql_error("cannot mark the run's end", e);
         tx.execute("DELETE FROM writers WHERE writer = ?1", [self.id])
             .map_err(fail)?;
+        self.clear_dead_neighbours(tx, run)?;
         let others: i64 = tx
             .query_row("SELECT count(*) FROM writers WHERE run = ?1", [run], |r| {
                 r.get(0)
@@ -232,7 +264,10 @@ pub(crate) fn open_or_create_run(
         }
         None => {
             let id = match id {
-                Some(id) => id.to_owned(),
+                Some(id) => {
+                    crate::identity::check_run_id(id)?;
+                    id.to_owned()
+                }
                 None => next_run_id(&tx, &crate::run::project_key(project))?,
             };
             // The clock of series points, so no point of the run predates it.
@@ -257,6 +292,7 @@ pub(crate) fn open_or_create_run(
     writer
         .register(&tx, record.row, now_ns)
         .map_err(|e| sql_error("cannot register the run's writer", e))?;
+    writer.clear_dead_neighbours(&tx, record.row)?;
     tx.commit()
         .map_err(|e| sql_error("cannot start a run", e))?;
     record.writer = Some(writer);
@@ -335,7 +371,8 @@ fn write_field(
         "INSERT INTO fields (run, path, type, int_value, text_value) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (run, path) DO NOTHING"
     };
-    tx.prepare_cached(sql)
+    let changed = tx
+        .prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(params![
                 run,
@@ -345,7 +382,8 @@ fn write_field(
                 text_value
             ])
         })
-        .map_err(fail)?;
+        .map_err(fail)?
+        > 0;
     let (row, stored_type): (i64, String) = tx
         .prepare_cached("SELECT field, type FROM fields WHERE run = ?1 AND path = ?2")
         .and_then(|mut s| s.query_row(params![run, field.path], |r| Ok((r.get(0)?, r.get(1)?))))
@@ -357,12 +395,20 @@ fn write_field(
         ))
     })?;
     system::check_stored_type(&field.path, stored_type, field.field_type)?;
+    let mut added = false;
     for item in &field.items {
-        tx.prepare_cached("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
+        added |= tx
+            .prepare_cached("INSERT OR IGNORE INTO set_items (field, item) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![row, item]))
-            .map_err(fail)?;
+            .map_err(fail)?
+            > 0;
     }
-    Ok(super::writer::seal_field(tx, row)?)
+    // A row left as it was keeps its checksum (resealing it would hide a
+    // damage it has).
+    if changed || added {
+        super::writer::seal_field(tx, row)?;
+    }
+    Ok(())
 }
 
 /// The project key's next run id, `<KEY>-<n>`, skipping numbers a run
@@ -419,6 +465,17 @@ pub(crate) fn is_stale(heartbeat_ns: i64) -> bool {
         .duration_since(nanos_to_time(heartbeat_ns))
         .unwrap_or_default()
         > CRASH_AFTER
+}
+
+/// Whether process `pid` of this machine still exists. Where that cannot
+/// be told (not Linux), every process counts as alive, and its heartbeat
+/// alone tells.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// A writer of a run that is alive (its heartbeat is fresh), if there is

@@ -302,7 +302,7 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
-fn is_busy(err: &rusqlite::Error) -> bool {
+pub(crate) fn is_busy(err: &rusqlite::Error) -> bool {
     matches!(
         err,
         rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy

@@ -259,6 +259,8 @@ pub(crate) fn spawn(
                 dir,
                 run,
                 seen_version: None,
+                redo_deletes: Vec::new(),
+                lock_busy: false,
                 identity,
                 fields: FxHashMap::default(),
             };
@@ -290,6 +292,15 @@ struct Writer {
     /// changes only when another connection commits, which is when the
     /// fields' cached tails may be wrong.
     seen_version: Option<i64>,
+    /// Paths whose deletion a rolled-back batch held: deleted first thing
+    /// in the next batch, so a field deleted then made again never finds
+    /// its old row (and points) again.
+    redo_deletes: Vec<Arc<str>>,
+    /// Set when a batch could not begin because another process held the
+    /// store's write lock for longer than the busy timeout (an import, a
+    /// migration): the batch, untouched, waits for the next try instead
+    /// of being lost.
+    lock_busy: bool,
     identity: WriterIdentity,
     fields: FxHashMap<FieldId, WriterField>,
 }
@@ -347,6 +358,21 @@ impl Writer {
             } else {
                 self.write_batch(&mut batch, heartbeat, closing)
             };
+            if std::mem::take(&mut self.lock_busy) {
+                // Nothing of the batch was applied: it goes back before
+                // what was queued since, and is tried again at once (each
+                // try waits out the busy timeout). Flushes wait meanwhile.
+                if let Err(err) = &result {
+                    log::warn!("hippocamp: run data waits for the store's write lock: {err}");
+                }
+                let mut pending = queue.lock();
+                batch.append(&mut pending.commands);
+                pending.bytes = batch.iter().map(Command::size).sum();
+                pending.commands = batch;
+                pending.flush_wanted = true;
+                pending.since.get_or_insert_with(Instant::now);
+                continue;
+            }
             if heartbeat {
                 last_heartbeat = Instant::now();
             }
@@ -383,25 +409,73 @@ impl Writer {
         heartbeat: bool,
         finish: bool,
     ) -> Result<Option<Ending>, Error> {
-        let tx = self
+        // What the batch says about which fields exist is kept even if it
+        // is rolled back (the points it held are lost, and the error says
+        // so): a field made in it stays known, so later points of it are
+        // stored; a field deleted in it is deleted again in the next batch.
+        let mut deletes = std::mem::take(&mut self.redo_deletes);
+        let deleted_before = deletes.len();
+        for command in batch.iter() {
+            match command {
+                Command::CreateField {
+                    field,
+                    path,
+                    field_type,
+                } => {
+                    self.fields.insert(
+                        *field,
+                        WriterField {
+                            path: path.clone(),
+                            field_type: *field_type,
+                            row: None,
+                            chunk: None,
+                            tail: None,
+                        },
+                    );
+                }
+                Command::DeleteField { field } => {
+                    if let Some(known) = self.fields.get(field) {
+                        deletes.push(known.path.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let tx = match self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error("cannot start a write", e))?;
+        {
+            Ok(tx) => tx,
+            Err(e) => {
+                self.redo_deletes = deletes;
+                self.lock_busy = super::is_busy(&e);
+                return Err(sql_error("cannot start a write", e).into());
+            }
+        };
         let mut first_command_error = None;
         // Field rows whose values changed, sealed once at the batch's end
         // (a set that gets items in many commands is hashed once).
         let mut unsealed = FxHashSet::default();
         // Read under the write lock: nobody else commits until this batch
         // ends, so this stays the version after its commit too.
-        let version: i64 = tx
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| sql_error("cannot start a write", e))?;
+        let version: i64 = match tx.query_row("PRAGMA data_version", [], |r| r.get(0)) {
+            Ok(version) => version,
+            Err(e) => {
+                self.redo_deletes = deletes;
+                return Err(sql_error("cannot start a write", e).into());
+            }
+        };
         if self.seen_version != Some(version) {
             for field in self.fields.values_mut() {
                 field.tail = None;
             }
         }
         let result = (|| -> Result<Option<Ending>, Error> {
+            for path in &deletes[..deleted_before] {
+                tx.prepare_cached("DELETE FROM fields WHERE run = ?1 AND path = ?2")
+                    .and_then(|mut s| s.execute(params![self.run, &**path]))
+                    .map_err(|e| sql_error("cannot delete a field", e))?;
+            }
             for command in batch.drain(..) {
                 match apply(
                     &tx,
@@ -451,6 +525,7 @@ impl Writer {
                 // the points it held are lost (the error says so). Rows
                 // are found (or made) again by path when next needed.
                 batch.clear();
+                self.redo_deletes = deletes;
                 self.seen_version = None;
                 for field in self.fields.values_mut() {
                     field.row = None;
@@ -555,21 +630,8 @@ fn apply(
     command: Command,
 ) -> Result<(), Failure> {
     match command {
-        Command::CreateField {
-            field,
-            path,
-            field_type,
-        } => {
-            fields.insert(
-                field,
-                WriterField {
-                    path,
-                    field_type,
-                    row: None,
-                    chunk: None,
-                    tail: None,
-                },
-            );
+        // Known to the writer before the batch began (see `write_batch`).
+        Command::CreateField { field, .. } => {
             row(tx, run, fields, field)?;
         }
         Command::Assign { field, value } => {
@@ -837,7 +899,11 @@ fn store_points(
     }
     while tail.len() == MERGE_FAN_IN - 1 {
         let level = tier(chunk.steps.len());
-        let total: usize = tail.iter().map(|t| t.count).sum::<usize>() + chunk.steps.len();
+        // Saturating: a damaged row's count must not overflow the sum.
+        let total = tail
+            .iter()
+            .map(|t| t.count)
+            .fold(chunk.steps.len(), usize::saturating_add);
         if total > CHUNK_POINTS
             || tail
                 .iter()
