@@ -3,78 +3,18 @@
 //! a flipped byte in a series. Each is an error that says what is wrong
 //! (or, for read-only media, simply works), never a hang or a wrong value.
 //!
-//! Tests that need a small or read-only file system mount a tmpfs (the
-//! machines of this project run tests as root); where mounting is not
-//! permitted they say so and skip, except under `CI=true`, where a skip
-//! would hide a failure and is one.
+//! Tests that need a small or read-only file system mount a tmpfs (see
+//! `common`).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::Tmpfs;
+
 use hippocamp_core::sqlite::{Repository, DATABASE_FILE};
 use hippocamp_core::{Error, Mode, Run, Value};
-
-/// A tmpfs mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    dir: PathBuf,
-    _parent: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (as `mount` takes it, e.g. `2m`); `None`
-    /// (after saying why) where mounting is not permitted outside CI.
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let parent = tempfile::tempdir().unwrap();
-        let dir = parent.path().join("mnt");
-        std::fs::create_dir(&dir).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .status();
-        if !matches!(status, Ok(s) if s.success()) {
-            let why = format!("cannot mount a tmpfs at {} ({status:?})", dir.display());
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{why}: under CI this test must run (as root)"
-            );
-            eprintln!("skipped: {why}; run as root to test this");
-            return None;
-        }
-        Some(Tmpfs {
-            dir,
-            _parent: parent,
-        })
-    }
-
-    /// Makes the file system read-only (or writable again).
-    fn remount(&self, read_only: bool) {
-        let option = if read_only {
-            "remount,ro"
-        } else {
-            "remount,rw"
-        };
-        let status = Command::new("mount")
-            .args(["-o", option])
-            .arg(&self.dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount -o {option}");
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        // A process another test forks at this moment may hold a file of
-        // it open for an instant: detach it then (`-l`), it goes when free.
-        let unmounted = Command::new("umount")
-            .arg(&self.dir)
-            .stderr(std::process::Stdio::null())
-            .status();
-        if !matches!(unmounted, Ok(s) if s.success()) {
-            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
-        }
-    }
-}
 
 fn read_only(dir: &Path, id: &str) -> Result<Run, Error> {
     Run::builder()
@@ -89,7 +29,7 @@ fn a_cleanly_closed_store_reads_on_read_only_media() {
     let Some(fs) = Tmpfs::mount("16m") else {
         return;
     };
-    let store = fs.dir.join("store");
+    let store = fs.path().join("store");
     let run = Run::builder()
         .project("mnist")
         .tags(["cnn"])
@@ -125,14 +65,14 @@ fn a_store_left_open_on_read_only_media_says_why_it_cannot_be_read() {
     let Some(fs) = Tmpfs::mount("16m") else {
         return;
     };
-    let store = fs.dir.join("store");
+    let store = fs.path().join("store");
     let run = Run::builder().dir(&store).start().unwrap();
     run.at("x").assign(1).unwrap();
     run.flush().unwrap();
     let id = run.id().to_owned();
     // Copy the store as it is while open (its -wal holds the run), as a
     // snapshot taken of a live disk would.
-    let copy = fs.dir.join("copy");
+    let copy = fs.path().join("copy");
     std::fs::create_dir(&copy).unwrap();
     for name in [DATABASE_FILE.to_owned(), format!("{DATABASE_FILE}-wal")] {
         std::fs::copy(store.join(&name), copy.join(&name)).unwrap();
@@ -150,10 +90,10 @@ fn a_full_disk_is_reported_with_its_cause_and_the_run_ends_once_space_returns() 
     let Some(fs) = Tmpfs::mount("2m") else {
         return;
     };
-    let store = fs.dir.join("store");
+    let store = fs.path().join("store");
     let run = Run::builder().dir(&store).start().unwrap();
     let id = run.id().to_owned();
-    let filler = fs.dir.join("filler");
+    let filler = fs.path().join("filler");
     // Fill the disk but for a little, then log more than fits.
     let free = 2 << 20;
     let _ = std::fs::write(&filler, vec![0u8; free]);
@@ -432,29 +372,17 @@ fn no_changed_byte_of_the_database_goes_unnoticed() {
     eprintln!("100 flips: {noticed} noticed, {harmless} changed nothing a reader sees");
 }
 
-/// Fills the file system of `dir` to the last byte.
-fn fill(dir: &Path) -> PathBuf {
-    use std::io::Write;
-    let filler = dir.join("filler");
-    let mut file = std::fs::File::create(&filler).unwrap();
-    let block = vec![0u8; 64 << 10];
-    while file.write_all(&block).is_ok() {}
-    let byte = [0u8; 1];
-    while file.write_all(&byte).is_ok() {}
-    filler
-}
-
 #[test]
 fn fields_made_or_deleted_in_a_batch_that_failed_stay_made_or_deleted() {
     let Some(fs) = Tmpfs::mount("4m") else {
         return;
     };
-    let store = fs.dir.join("store");
+    let store = fs.path().join("store");
     let run = Run::builder().dir(&store).start().unwrap();
     let id = run.id().to_owned();
     run.at("old/x").extend([1.0, 2.0]).unwrap();
     run.flush().unwrap();
-    let filler = fill(&fs.dir);
+    let filler = fs.fill();
     // One batch: a new series, and `old` deleted and made again.
     run.at("new/series").append(1.0).unwrap();
     run.at("old").delete().unwrap();

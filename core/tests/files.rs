@@ -3,6 +3,9 @@
 //! the call, checked by the type rules before the file is touched; no
 //! temporary file left behind by a failure, and stale ones collected.
 
+mod common;
+
+use common::temporaries;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -51,23 +54,6 @@ fn store_with_files(model: &[u8]) -> (tempfile::TempDir, PathBuf) {
         .blob_path(&sha256_hex(model))
         .unwrap();
     (dir, blob)
-}
-
-/// Every `*.tmp` under `files/`.
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(&path, out);
-            } else if path.to_string_lossy().ends_with(".tmp") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&dir.join("files"), &mut out);
-    out
 }
 
 /// The error of a download, as text, checked to name the run, the path

@@ -6,67 +6,13 @@
 //! and CI). Where mounting is not permitted these tests say so and pass,
 //! except under `CI=true`, where a skip is a failure.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
+
+use common::{temporaries, Tmpfs};
 
 use hippocamp_core::{Mode, Run, Value};
-
-/// A tmpfs of `size` (as `mount -o size=` takes it), unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        match mounted {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-                    Err(e) => e.to_string(),
-                };
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "cannot mount a tmpfs ({why}); under CI=true this test must run"
-                );
-                eprintln!("skipped: cannot mount a tmpfs here ({why})");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-/// Every file under `files/` whose name ends in `.tmp`.
-fn temporaries(store: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(&path, out);
-            } else if path.to_string_lossy().ends_with(".tmp") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&store.join("files"), &mut out);
-    out
-}
 
 /// The error and its causes, as one line.
 fn chain(err: &dyn std::error::Error) -> String {
