@@ -451,20 +451,7 @@ impl Tree {
         step: Option<f64>,
         timestamp: Option<SystemTime>,
     ) -> Result<()> {
-        if let Some(step) = step.filter(|s| !s.is_finite()) {
-            return Err(Error::InvalidStep {
-                path: target.full_path(),
-                step,
-            });
-        }
-        if let Some(t) = timestamp {
-            check_time(t, || target.full_path())?;
-        }
-        let operation = if step.is_some() {
-            Operation::AppendAt
-        } else {
-            Operation::Append
-        };
+        let operation = append_operation(target, step, timestamp)?;
         match self.find_for_write(target, operation, FieldType::File)? {
             None => Ok(()),
             Some(id) => self
@@ -609,20 +596,7 @@ impl Tree {
             check_string_len(s, || target.full_path())?;
         }
         // Before the series is made: a refused point leaves no empty series.
-        if let Some(step) = step.filter(|s| !s.is_finite()) {
-            return Err(Error::InvalidStep {
-                path: target.full_path(),
-                step,
-            });
-        }
-        if let Some(t) = timestamp {
-            check_time(t, || target.full_path())?;
-        }
-        let operation = if step.is_some() {
-            Operation::AppendAt
-        } else {
-            Operation::Append
-        };
+        let operation = append_operation(target, step, timestamp)?;
         let id = self.field_for_write(target, item.series_type(), operation, item.value_type())?;
         self.append_to(id, item, step, timestamp)
     }
@@ -1108,6 +1082,29 @@ impl Tree {
             }
         }
     }
+}
+
+/// The operation an append is (with a step or without), once its step and
+/// timestamp pass the checks that come before any field is made.
+fn append_operation(
+    target: &Target<'_>,
+    step: Option<f64>,
+    timestamp: Option<SystemTime>,
+) -> Result<Operation> {
+    if let Some(step) = step.filter(|s| !s.is_finite()) {
+        return Err(Error::InvalidStep {
+            path: target.full_path(),
+            step,
+        });
+    }
+    if let Some(t) = timestamp {
+        check_time(t, || target.full_path())?;
+    }
+    Ok(if step.is_some() {
+        Operation::AppendAt
+    } else {
+        Operation::Append
+    })
 }
 
 /// Whether a `sys/` path is the system's (all but the user's three).
