@@ -703,6 +703,41 @@ impl Handler {
         Ok(())
     }
 
+    /// A series over the steps in `steps`, as a chart draws it: every
+    /// point when the range holds at most `2 × buckets` of them, else at
+    /// most `buckets` buckets of equal step width (a bucket says which
+    /// steps it spans), each with its count, first and last point, and the
+    /// exact minimum and maximum of its values (NaN left out). No point is
+    /// sampled away: a one-point spike is its bucket's maximum at every
+    /// zoom. The embedded store answers a wide range from summaries it
+    /// keeps of its stored points, decoding only those at the range's
+    /// edges. `buckets` is 1 to [`MAX_BUCKETS`](crate::window::MAX_BUCKETS).
+    ///
+    /// ```
+    /// # use hippocamp_core::{Mode, Run};
+    /// use hippocamp_core::window::WindowContent;
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// let mut loss: Vec<f64> = (0..10_000).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    /// loss[6_543] = 50.0; // a spike
+    /// run.at("loss").extend(loss)?;
+    /// let window = run.at("loss").fetch_window(.., 100)?;
+    /// assert_eq!(window.count, 10_000);
+    /// let WindowContent::Buckets(buckets) = window.content else { unreachable!() };
+    /// assert!(buckets.len() <= 100);
+    /// assert!(buckets.iter().any(|b| b.max == Some(50.0)));
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn fetch_window(
+        &self,
+        steps: impl RangeBounds<f64>,
+        buckets: usize,
+    ) -> Result<crate::window::SeriesWindow> {
+        let (from, to) = inclusive_steps(&steps);
+        self.read_at("", |tree, target| {
+            tree.read_window(target, from..=to, buckets)
+        })
+    }
+
     /// What a series holds, without reading it into memory: its number of
     /// points, first and last point, and for a FloatSeries its smallest
     /// and largest value with NaN left out.

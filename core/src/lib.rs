@@ -43,6 +43,7 @@ mod system;
 mod tree;
 pub mod typed;
 mod value;
+pub mod window;
 
 pub use error::{Conflict, Error, PathError, PathErrorKind, ReadOnlyReason, Result, StorageError};
 pub use file::{File, FileContent, FileData, StageError, StagedFile};

@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use crate::error::{Error, StorageError};
 use crate::file::{FileContent, FileData};
 use crate::value::{FieldType, FileInfo, Point, Value};
+use crate::window::{self, SeriesWindow};
 
 /// The most points one call of a [`Store::read_range`] callback gets.
 pub const READ_CHUNK_POINTS: usize = 65_536;
@@ -233,6 +234,26 @@ pub trait Store: Send {
             ControlFlow::Continue(())
         })?;
         Ok(summary)
+    }
+
+    /// A series over the steps `steps` (both ends included), as a chart
+    /// draws it: every point when the range holds at most `2 × buckets`,
+    /// else at most `buckets` buckets with exact counts, first and last
+    /// points, minimums and maximums (see [`crate::window`]). The default
+    /// reads the range's points twice through
+    /// [`read_range`](Store::read_range); a store that keeps summaries of
+    /// its stored points answers a wide range from them.
+    fn read_window(
+        &mut self,
+        field: FieldId,
+        steps: RangeInclusive<f64>,
+        buckets: usize,
+    ) -> Result<SeriesWindow, Error> {
+        window::by_points(
+            &mut |range, each| self.read_range(field, range, each),
+            steps,
+            buckets,
+        )
     }
 
     /// Writes a File field's bytes (`step` is `None`), or a FileSeries

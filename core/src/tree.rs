@@ -924,6 +924,26 @@ impl Tree {
         self.store.read_range(FieldId(id), steps, each)
     }
 
+    /// A series over `steps` as a chart draws it (see [`crate::window`]).
+    pub(crate) fn read_window(
+        &mut self,
+        target: &Target<'_>,
+        steps: RangeInclusive<f64>,
+        buckets: usize,
+    ) -> Result<crate::window::SeriesWindow> {
+        let id = self.series(target, Operation::FetchValues)?;
+        if !(1..=crate::window::MAX_BUCKETS).contains(&buckets) {
+            return Err(Error::OutOfRange {
+                path: self.node(id).path.to_string(),
+                detail: format!(
+                    "{buckets} buckets: a window has 1 to {} buckets",
+                    crate::window::MAX_BUCKETS
+                ),
+            });
+        }
+        self.store.read_window(FieldId(id), steps, buckets)
+    }
+
     /// A series' count, first and last point, minimum and maximum.
     pub(crate) fn series_summary(&mut self, target: &Target<'_>) -> Result<SeriesSummary> {
         let id = self.series(target, Operation::FetchValues)?;

@@ -310,7 +310,7 @@ fn check_chunks(
     let mut stmt = conn
         .prepare(
             "SELECT c.chunk, c.field, c.first_step, c.last_step, c.count, c.data,
-                    f.path, f.type, r.id
+                    f.path, f.type, r.id, c.summary
              FROM chunks c JOIN fields f USING (field) JOIN runs r USING (run)
              ORDER BY c.field, c.last_step",
         )
@@ -329,6 +329,7 @@ fn check_chunks(
         let path: String = row.get(6).map_err(fail)?;
         let type_name: String = row.get(7).map_err(fail)?;
         let run: String = row.get(8).map_err(fail)?;
+        let summary: Option<Vec<u8>> = row.get(9).map_err(fail)?;
         let mut damaged = |detail: String| {
             report.damaged.push(DamagedPart {
                 run: Some(run.clone()),
@@ -366,6 +367,20 @@ fn check_chunks(
             damaged(format!(
                 "points of another kind than its field's type, {type_name}"
             ));
+        }
+        // Its summary (what wide windows of the series are drawn from)
+        // must say what its points say.
+        let expected = codec::summarize(&decoded);
+        match (&summary, &expected) {
+            (None, None) => {}
+            // Compared as bytes: NaN values compare by their bits.
+            (Some(bytes), Some(blocks)) if *bytes == codec::encode_summary(blocks, field) => {}
+            (Some(bytes), Some(_)) => match codec::decode_summary(bytes, field) {
+                Ok(_) => damaged("its summary does not match its points".into()),
+                Err(damage) => damaged(format!("its summary: {damage}")),
+            },
+            (None, Some(_)) => damaged("a chunk of floats without its summary".into()),
+            (Some(_), None) => damaged("a summary beside points that are not floats".into()),
         }
         if let Points::File(files) = decoded.values {
             referenced.extend(files.iter().map(|f| (hex(&f.sha256), f.size)));

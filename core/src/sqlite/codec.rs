@@ -339,6 +339,203 @@ pub(crate) fn check_row(
     Ok(())
 }
 
+/// Points per block of a chunk's summary: a wide range of a series is
+/// bucketed from its blocks' summaries without decoding a point, as long
+/// as its buckets are wider than a block.
+pub(crate) const BLOCK_POINTS: usize = 256;
+
+/// The summary of a block of a FloatSeries chunk's points (at most
+/// [`BLOCK_POINTS`] of them): what a bucket needs of them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BlockSummary {
+    pub(crate) first_step: f64,
+    pub(crate) last_step: f64,
+    pub(crate) count: u32,
+    pub(crate) first_time: SystemTime,
+    pub(crate) last_time: SystemTime,
+    pub(crate) first: f64,
+    pub(crate) last: f64,
+    /// The smallest and largest value other than NaN, if there is one.
+    pub(crate) min_max: Option<(f64, f64)>,
+}
+
+impl BlockSummary {
+    /// The bucket of the block's points.
+    pub(crate) fn bucket(&self) -> crate::window::Bucket {
+        let point = |step, value, timestamp| crate::value::Point {
+            step,
+            value: crate::value::Value::Float(value),
+            timestamp,
+        };
+        crate::window::Bucket {
+            from: self.first_step,
+            to: self.last_step,
+            count: u64::from(self.count),
+            first: point(self.first_step, self.first, self.first_time),
+            last: point(self.last_step, self.last, self.last_time),
+            min: self.min_max.map(|m| m.0),
+            max: self.min_max.map(|m| m.1),
+        }
+    }
+}
+
+/// The summary of a FloatSeries chunk, block by block; `None` for other
+/// series (their windows are read from their points).
+pub(crate) fn summarize(chunk: &Chunk) -> Option<Vec<BlockSummary>> {
+    let Points::Float(values) = &chunk.values else {
+        return None;
+    };
+    let mut blocks = Vec::with_capacity(values.len().div_ceil(BLOCK_POINTS));
+    for start in (0..values.len()).step_by(BLOCK_POINTS) {
+        let end = (start + BLOCK_POINTS).min(values.len());
+        let part = &values[start..end];
+        let mut min_max: Option<(f64, f64)> = None;
+        for &x in part.iter().filter(|x| !x.is_nan()) {
+            min_max = Some(match min_max {
+                None => (x, x),
+                Some((lo, hi)) => (if x < lo { x } else { lo }, if x > hi { x } else { hi }),
+            });
+        }
+        blocks.push(BlockSummary {
+            first_step: chunk.steps[start],
+            last_step: chunk.steps[end - 1],
+            count: (end - start) as u32,
+            first_time: chunk.timestamps[start],
+            last_time: chunk.timestamps[end - 1],
+            first: part[0],
+            last: part[part.len() - 1],
+            min_max,
+        });
+    }
+    Some(blocks)
+}
+
+/// The format of a chunk's summary column.
+const SUMMARY_FORMAT: u8 = 1;
+
+/// A chunk's summary as stored beside it: `u8` format, `u32` blocks, per
+/// block first and last step (`f64`), count (`u32`), first and last time
+/// (ns, `i64`), first and last value, minimum and maximum (`f64` bits; the
+/// last two NaN when every value is), then a CRC-32C of the series and
+/// every byte before it, as in a chunk.
+pub(crate) fn encode_summary(blocks: &[BlockSummary], owner: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + blocks.len() * 64);
+    out.push(SUMMARY_FORMAT);
+    out.extend_from_slice(&(blocks.len() as u32).to_le_bytes());
+    for b in blocks {
+        out.extend_from_slice(&b.first_step.to_le_bytes());
+        out.extend_from_slice(&b.last_step.to_le_bytes());
+        out.extend_from_slice(&b.count.to_le_bytes());
+        out.extend_from_slice(&time_to_nanos(b.first_time).to_le_bytes());
+        out.extend_from_slice(&time_to_nanos(b.last_time).to_le_bytes());
+        let (min, max) = b.min_max.unwrap_or((f64::NAN, f64::NAN));
+        for x in [b.first, b.last, min, max] {
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+    }
+    let crc = checksum(owner, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Reads a summary column of the series `owner`, checking its checksum.
+pub(crate) fn decode_summary(bytes: &[u8], owner: i64) -> Result<Vec<BlockSummary>, Damage> {
+    let split = bytes.len().checked_sub(4).ok_or(Damage::Malformed)?;
+    let (body, crc) = bytes.split_at(split);
+    let stored = u32::from_le_bytes(crc.try_into().map_err(|_| Damage::Malformed)?);
+    let computed = checksum(owner, body);
+    if stored != computed {
+        return Err(Damage::Checksum { stored, computed });
+    }
+    let mut r = Reader(body);
+    if r.u8().ok_or(Damage::Malformed)? != SUMMARY_FORMAT {
+        return Err(Damage::Malformed);
+    }
+    let n = r.u32().ok_or(Damage::Malformed)? as usize;
+    if n > body.len() {
+        return Err(Damage::Malformed);
+    }
+    let mut blocks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let block = (|| {
+            let first_step = r.f64()?;
+            let last_step = r.f64()?;
+            let count = r.u32()?;
+            let first_time = nanos_to_time(r.u64()? as i64);
+            let last_time = nanos_to_time(r.u64()? as i64);
+            let (first, last, min, max) = (r.f64()?, r.f64()?, r.f64()?, r.f64()?);
+            Some(BlockSummary {
+                first_step,
+                last_step,
+                count,
+                first_time,
+                last_time,
+                first,
+                last,
+                min_max: (!min.is_nan()).then_some((min, max)),
+            })
+        })()
+        .ok_or(Damage::Malformed)?;
+        blocks.push(block);
+    }
+    if !r.0.is_empty() {
+        return Err(Damage::Malformed);
+    }
+    Ok(blocks)
+}
+
+/// Checks a decoded summary against its chunk's row.
+pub(crate) fn check_summary_row(
+    blocks: &[BlockSummary],
+    first_step: f64,
+    last_step: f64,
+    count: i64,
+) -> Result<(), Damage> {
+    let total: u64 = blocks.iter().map(|b| u64::from(b.count)).sum();
+    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
+        return Err(Damage::Row("a summary without blocks".into()));
+    };
+    if total != count.max(0) as u64
+        || first.first_step.to_bits() != first_step.to_bits()
+        || last.last_step.to_bits() != last_step.to_bits()
+    {
+        return Err(Damage::Row(
+            "its summary disagrees with its row (steps or count)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The migration to schema 3: a summary beside every FloatSeries chunk.
+/// A chunk that cannot be decoded gets none (reading it is an error).
+pub(crate) fn add_summaries(
+    tx: &rusqlite::Transaction<'_>,
+) -> Result<(), crate::error::StorageError> {
+    let fail = |e| super::sql_error("cannot add summaries to the series chunks", e);
+    let chunks: Vec<(i64, i64)> = tx
+        .prepare(
+            "SELECT c.chunk, c.field FROM chunks c JOIN fields f USING (field)
+             WHERE f.type = 'FloatSeries'",
+        )
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(fail)?;
+    let mut read = tx
+        .prepare("SELECT data FROM chunks WHERE chunk = ?1")
+        .map_err(fail)?;
+    let mut write = tx
+        .prepare("UPDATE chunks SET summary = ?1 WHERE chunk = ?2")
+        .map_err(fail)?;
+    for (chunk, field) in chunks {
+        let data: Vec<u8> = read.query_row([chunk], |r| r.get(0)).map_err(fail)?;
+        if let Some(blocks) = decode(&data, field).ok().and_then(|c| summarize(&c)) {
+            write
+                .execute(rusqlite::params![encode_summary(&blocks, field), chunk])
+                .map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
 /// The CRC-32C of a field row's contents: which run and path it is, its
 /// type, its value columns and a set's items (sorted). Stored beside them,
 /// so that a changed byte in a parameter's value is an error when read, as

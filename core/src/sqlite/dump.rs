@@ -883,8 +883,8 @@ impl<'a> RunImport<'a> {
             return Ok(());
         };
         tx.prepare_cached(
-            "INSERT INTO chunks (field, first_step, last_step, count, data)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO chunks (field, first_step, last_step, count, data, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -892,7 +892,8 @@ impl<'a> RunImport<'a> {
                 first,
                 last,
                 chunk.steps.len() as i64,
-                codec::encode(chunk, series.row)
+                codec::encode(chunk, series.row),
+                codec::summarize(chunk).map(|blocks| codec::encode_summary(&blocks, series.row)),
             ])
         })
         .map_err(|e| sql_error("cannot write series points", e))?;

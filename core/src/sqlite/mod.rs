@@ -52,7 +52,7 @@ pub const FILES_DIR: &str = "files";
 pub const HOME_ENV: &str = "HIPPOCAMP_HOME";
 
 /// The schema version this hippocamp writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A change of the data itself, run inside the migration's transaction.
 type DataMigration = fn(&rusqlite::Transaction<'_>) -> Result<(), StorageError>;
@@ -122,6 +122,12 @@ const MIGRATIONS: &[Migration] = &[
               ALTER TABLE fields ADD COLUMN crc INTEGER;
               ALTER TABLE runs ADD COLUMN crc INTEGER;",
         data: Some(codec::add_checksums),
+    },
+    // 2 → 3: beside each FloatSeries chunk, a summary of its points block
+    // by block (see `codec`), so a wide range is bucketed without decoding.
+    Migration {
+        sql: "ALTER TABLE chunks ADD COLUMN summary BLOB;",
+        data: Some(codec::add_summaries),
     },
 ];
 

@@ -19,6 +19,7 @@ use crate::run::Mode;
 use crate::store::{Ending, FieldId, Op, SeriesSummary, Store, StoredField, READ_CHUNK_POINTS};
 use crate::system::STATE_RUNNING;
 use crate::value::{FieldType, FileInfo, Point, Value};
+use crate::window::{self, Bucketing, SeriesWindow, WindowContent};
 
 /// The default flush interval: at most this much of what was logged
 /// without `flush()` is lost in a crash.
@@ -385,6 +386,121 @@ impl Store for SqliteStore {
             },
         )?;
         Ok(())
+    }
+
+    /// Answers a wide range from the chunks' summaries: a chunk wholly in
+    /// the range gives its blocks' summaries, not its points; only the
+    /// (at most two) chunks that the range's ends cut are decoded. A range
+    /// with few points, or with buckets narrower than a block, is read
+    /// from its points.
+    fn read_window(
+        &mut self,
+        field: FieldId,
+        steps: RangeInclusive<f64>,
+        buckets: usize,
+    ) -> Result<SeriesWindow, Error> {
+        self.flush()?;
+        let row = self.row(field)?;
+        let (from, to) = (*steps.start(), *steps.end());
+        let empty = SeriesWindow {
+            count: 0,
+            content: WindowContent::Points(Vec::new()),
+        };
+        if from.is_nan() || to.is_nan() || from > to {
+            return Ok(empty);
+        }
+        let fail = |e| sql_error("cannot read series points", e);
+        // The chunks over the range, by their rows (not their bytes).
+        let pieces: Vec<(i64, f64, f64, i64)> = self
+            .reader
+            .prepare_cached(
+                "SELECT chunk, first_step, last_step, count FROM chunks
+                 WHERE field = ?1 AND last_step >= ?2 AND first_step <= ?3 ORDER BY last_step",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![row, from, to], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
+            })
+            .map_err(fail)?;
+        // The points of the chunks the range's ends cut, decoded once.
+        let mut cut: FxHashMap<i64, Vec<Point>> = FxHashMap::default();
+        let (mut count, mut lo, mut hi) = (0u64, None, None);
+        for &(chunk, first, last, n) in &pieces {
+            if first >= from && last <= to {
+                count += n.max(0) as u64;
+                lo = lo.or(Some(first));
+                hi = Some(last);
+                continue;
+            }
+            let mut inside = Vec::new();
+            self.each_chunk(
+                field,
+                row,
+                "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE chunk = ?1",
+                [chunk],
+                |decoded| {
+                    inside = points_in(decoded, from, to);
+                    ControlFlow::Break(())
+                },
+            )?;
+            if let (Some(a), Some(b)) = (inside.first(), inside.last()) {
+                lo = lo.or(Some(a.step));
+                hi = Some(b.step);
+                count += inside.len() as u64;
+            }
+            cut.insert(chunk, inside);
+        }
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(empty);
+        };
+        if window::as_points(count, buckets)
+            || count < (buckets as u64).saturating_mul(codec::BLOCK_POINTS as u64)
+        {
+            // Few points, or buckets finer than the blocks: from the points.
+            return window::by_points(
+                &mut |range, each| self.read_range(field, range, each),
+                steps,
+                buckets,
+            );
+        }
+        let mut bucketing = Bucketing::new(lo, hi, buckets);
+        for &(chunk, first, last, n) in &pieces {
+            if let Some(points) = cut.remove(&chunk) {
+                points.iter().for_each(|p| bucketing.push_point(p));
+                continue;
+            }
+            let summary: Option<Vec<u8>> = self
+                .reader
+                .prepare_cached("SELECT summary FROM chunks WHERE chunk = ?1")
+                .and_then(|mut s| s.query_row([chunk], |r| r.get(0)))
+                .map_err(fail)?;
+            match summary {
+                Some(bytes) => {
+                    let blocks = codec::decode_summary(&bytes, row)
+                        .and_then(|b| codec::check_summary_row(&b, first, last, n).map(|()| b))
+                        .map_err(|damage| self.damaged_chunk(field, chunk, &damage))?;
+                    blocks.iter().for_each(|b| bucketing.push(b.bucket()));
+                }
+                // A chunk without one (a series not of floats) gives its
+                // points.
+                None => self.each_chunk(
+                    field,
+                    row,
+                    "SELECT chunk, first_step, last_step, count, data FROM chunks WHERE chunk = ?1",
+                    [chunk],
+                    |decoded| {
+                        points(decoded).for_each(|p| bucketing.push_point(&p));
+                        ControlFlow::Break(())
+                    },
+                )?,
+            }
+        }
+        Ok(SeriesWindow {
+            count,
+            content: WindowContent::Buckets(bucketing.finish()),
+        })
     }
 
     fn read_last(&mut self, field: FieldId) -> Result<Option<Point>, Error> {

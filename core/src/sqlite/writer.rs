@@ -971,7 +971,8 @@ fn write_chunk(
         return Ok(None);
     };
     tx.prepare_cached(
-        "INSERT INTO chunks (field, first_step, last_step, count, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO chunks (field, first_step, last_step, count, data, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -979,7 +980,8 @@ fn write_chunk(
             first,
             last,
             chunk.steps.len() as i64,
-            codec::encode(chunk, row)
+            codec::encode(chunk, row),
+            codec::summarize(chunk).map(|blocks| codec::encode_summary(&blocks, row)),
         ])
     })
     .map_err(|e| sql_error("cannot write series points", e))?;
