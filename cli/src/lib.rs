@@ -13,7 +13,6 @@ pub mod args;
 pub mod chart;
 pub mod commands;
 pub mod error;
-pub mod filter;
 pub mod format;
 pub mod output;
 pub mod runfile;
