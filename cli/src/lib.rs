@@ -46,5 +46,6 @@ pub fn run(cli: args::Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Rm(a) => commands::rm::run(&ctx, a, out),
         Gc(a) => commands::gc::run(&ctx, a, out),
         Check(a) => commands::check::run(&ctx, a, out),
+        Ui(a) => commands::ui::run(&ctx, a, out),
     }
 }

@@ -162,6 +162,45 @@ impl Repository {
         Ok(infos)
     }
 
+    /// A number that changes whenever another connection commits to the
+    /// store (SQLite's `data_version`): a watcher reads the store again
+    /// only then.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// hippocamp_core::Run::builder().dir(dir.path()).start()?.close()?;
+    /// let repo = hippocamp_core::sqlite::Repository::open(dir.path())?;
+    /// let before = repo.data_version()?;
+    /// hippocamp_core::Run::builder().dir(dir.path()).start()?.close()?;
+    /// assert_ne!(repo.data_version()?, before);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn data_version(&self) -> Result<i64, Error> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(fail)?)
+    }
+
+    /// A number that changes whenever run `id`'s points or fields do (the
+    /// newest chunk of its series and the checksums of its field rows),
+    /// `None` for an unknown run: what a page showing the run watches.
+    pub fn run_version(&self, id: &str) -> Result<Option<i64>, Error> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT (SELECT coalesce(max(c.chunk), 0) FROM chunks c JOIN fields f USING (field)
+                         WHERE f.run = r.run)
+                        + (SELECT coalesce(sum(crc), 0) + count(*) FROM fields WHERE run = r.run)
+                 FROM runs r WHERE r.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(fail)?)
+    }
+
     fn damage(&self, id: &str, what: &str) -> String {
         format!(
             "the stored {what} of run {id} is damaged (its checksum does not match); \
