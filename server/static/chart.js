@@ -546,14 +546,14 @@ export class Chart {
         for (const lbl of ['max', 'min']) {
           series.push({
             label: lbl,
-            stroke: alpha(line.color, 0.25),
-            width: 0.5,
+            stroke: alpha(line.color, 0.45),
+            width: 1,
             class: 'aux',
             points: { show: false },
             value: (u, v) => (v == null ? '—' : fmtNum(v)),
           });
         }
-        bands.push({ series: [hiIdx, loIdx], fill: alpha(line.color, 0.18) });
+        bands.push({ series: [hiIdx, loIdx], fill: alpha(line.color, 0.2) });
       }
       sigParts.push(`${i}${lo ? 'b' : 'p'}`);
       tables.push(table);
@@ -637,8 +637,13 @@ export class Chart {
       height: this.height,
       pxAlign: 0,
       cursor: {
-        sync: this.syncKey ? { key: this.syncKey } : undefined,
+        // hover follows across the page's charts (by x value); drags and
+        // double-clicks stay in their chart
+        sync: this.syncKey
+          ? { key: this.syncKey, scales: ['x', null], filters: { pub: (type) => type === 'mousemove' } }
+          : undefined,
         drag: { x: true, y: false, setScale: false },
+        y: false,
         bind: { dblclick: () => null },
         points: { size: 6 },
       },
