@@ -149,6 +149,19 @@ Options go before the run id: everything after it is a tag change.")]
   hippocamp gc")]
     Gc(GcArgs),
 
+    /// Serves a web page to browse, chart and compare the runs (until Ctrl-C).
+    #[command(after_help = "Examples:
+  hippocamp ui                      # http://127.0.0.1:5180/
+  hippocamp ui --dir runs/ --port 0 # a free port
+  hippocamp ui --host 0.0.0.0       # beyond this machine: with an access token
+
+It prints the URL it serves once it accepts connections. The store is opened
+read-only: a run being logged is never blocked or slowed, and what it logs
+shows within 2 seconds. Bound to any address but 127.0.0.1 (or ::1), every
+request needs the access token: --token, else $HIPPOCAMP_UI_TOKEN, else one is
+made and printed in the URL.")]
+    Ui(UiArgs),
+
     /// Checks the whole store and lists every damaged part; exit code 1 if any.
     #[command(after_help = "Examples:
   hippocamp check
@@ -405,6 +418,20 @@ pub struct GcArgs {
     /// Only say what would be freed
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Options of `hippocamp ui`.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// The address to listen on (any but a loopback one needs a token)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The port (0 picks a free one)
+    #[arg(long, default_value_t = hippocamp_server::DEFAULT_PORT)]
+    pub port: u16,
+    /// The access token requests must show [default: $HIPPOCAMP_UI_TOKEN, else a new one when needed]
+    #[arg(long, env = "HIPPOCAMP_UI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Options of `hippocamp check` (none yet).

@@ -13,7 +13,6 @@ pub mod args;
 pub mod chart;
 pub mod commands;
 pub mod error;
-pub mod filter;
 pub mod format;
 pub mod output;
 pub mod runfile;
@@ -47,5 +46,6 @@ pub fn run(cli: args::Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Rm(a) => commands::rm::run(&ctx, a, out),
         Gc(a) => commands::gc::run(&ctx, a, out),
         Check(a) => commands::check::run(&ctx, a, out),
+        Ui(a) => commands::ui::run(&ctx, a, out),
     }
 }

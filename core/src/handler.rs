@@ -856,6 +856,26 @@ impl Handler {
         self.read_at("", |tree, target| tree.download_to(target, None, &mut out))
     }
 
+    /// Writes the file of a FileSeries' point at `step` into `out` as it is
+    /// read, and returns how many bytes: as
+    /// [`download_to`](Self::download_to) does for the last one.
+    ///
+    /// ```
+    /// # use hippocamp_core::{File, Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).start()?;
+    /// run.at("images").append_at(3, File::from_bytes(b"epoch 3".to_vec(), "3.png"))?;
+    /// let mut out = Vec::new();
+    /// run.at("images").download_at_to(3, &mut out)?;
+    /// assert_eq!(out, b"epoch 3");
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn download_at_to<S: IntoStep, W: Write>(&self, step: S, mut out: W) -> Result<u64> {
+        let step = step.into_step();
+        self.read_at("", |tree, target| {
+            tree.download_to(target, Some(step), &mut out)
+        })
+    }
+
     /// Writes a File's bytes, or the last file of a FileSeries, to the
     /// file `path`, and returns how many. They are written into a
     /// temporary file beside it, which replaces `path` only once all is

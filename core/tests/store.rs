@@ -824,7 +824,7 @@ fn a_store_of_schema_1_gets_writers_and_checksummed_chunks() {
     legacy[0] = 1;
     conn.execute_batch(
         "DROP TABLE writers; ALTER TABLE fields DROP COLUMN crc; ALTER TABLE runs DROP COLUMN crc;
-         ALTER TABLE chunks DROP COLUMN summary;
+         ALTER TABLE chunks DROP COLUMN summary; DROP INDEX fields_by_path;
          UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();

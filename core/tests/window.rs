@@ -281,7 +281,7 @@ fn a_store_of_schema_2_gets_summaries() {
     let id = one_chunk_store(dir.path());
     let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
     conn.execute_batch(
-        "ALTER TABLE chunks DROP COLUMN summary;
+        "ALTER TABLE chunks DROP COLUMN summary; DROP INDEX fields_by_path;
          UPDATE meta SET value = '2' WHERE key = 'schema_version';",
     )
     .unwrap();

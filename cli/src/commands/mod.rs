@@ -11,3 +11,4 @@ pub mod plot;
 pub mod rm;
 pub mod show;
 pub mod tag;
+pub mod ui;

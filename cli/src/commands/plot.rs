@@ -28,10 +28,10 @@ use terminal_size::{Height, Width};
 
 use crate::args::{PlotArgs, XAxis};
 use crate::chart::{self, Chart, Series, MAX_SERIES};
-use crate::filter::Expr;
 use crate::format;
 use crate::store::{field_paths, nearest_hint, require_path, typed_field_paths, Context};
 use crate::CliError;
+use hippocamp_core::filter::Expr;
 
 /// The kinds of file `plot -o` writes, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,7 @@ mod codec;
 mod dump;
 mod lifecycle;
 mod store;
+mod table;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -124,9 +125,11 @@ const MIGRATIONS: &[Migration] = &[
         data: Some(codec::add_checksums),
     },
     // 2 → 3: beside each FloatSeries chunk, a summary of its points block
-    // by block (see `codec`), so a wide range is bucketed without decoding.
+    // by block (see `codec`), so a wide range is bucketed without decoding;
+    // fields found by path across runs (the runs table, see `table`).
     Migration {
-        sql: "ALTER TABLE chunks ADD COLUMN summary BLOB;",
+        sql: "ALTER TABLE chunks ADD COLUMN summary BLOB;
+              CREATE INDEX fields_by_path ON fields (path, run);",
         data: Some(codec::add_summaries),
     },
 ];
@@ -510,99 +513,6 @@ impl Repository {
 
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunInfo>, Error> {
-        let fail = |e| sql_error("cannot list runs", e);
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT r.run, r.id, r.project, r.created_ns, {}, r.crc
-                 FROM runs r ORDER BY r.run",
-                lifecycle::LIVENESS_SQL
-            ))
-            .map_err(fail)?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Option<i64>>(5)?,
-                ))
-            })
-            .map_err(fail)?;
-        let mut runs = Vec::new();
-        for row in rows {
-            let (run, id, project, created, heartbeat, crc) = row.map_err(fail)?;
-            let damaged = |what: &str| {
-                format!(
-                    "the stored {what} of run {id} is damaged (its checksum does not match); \
-                     `hippocamp check` lists every damaged part of the store in {}",
-                    self.dir.display()
-                )
-            };
-            let mut info = RunInfo {
-                id: id.clone(),
-                project,
-                name: String::new(),
-                state: String::new(),
-                failed: false,
-                creation_time: nanos_to_time(created),
-                tags: Vec::new(),
-                damage: None,
-            };
-            if !codec::run_intact(run, &id, &info.project, created, crc) {
-                info.damage = Some(damaged("record"));
-            }
-            let mut stored_state = None;
-            let mut fields = self
-                .conn
-                .prepare_cached(
-                    "SELECT field, path, type, int_value, text_value, file_sha, file_size, crc
-                     FROM fields WHERE run = ?1
-                     AND path IN ('sys/name', 'sys/state', 'sys/failed', 'sys/tags')",
-                )
-                .map_err(fail)?;
-            let mut rows = fields.query([run]).map_err(fail)?;
-            while let Some(r) = rows.next().map_err(fail)? {
-                let field: i64 = r.get(0).map_err(fail)?;
-                let row = writer::FieldRow {
-                    path: r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(fail)?,
-                    field_type: r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(fail)?,
-                    int_value: r.get(3).map_err(fail)?,
-                    text_value: r
-                        .get_ref(4)
-                        .and_then(|v| Ok(v.as_str_or_null()?))
-                        .map_err(fail)?,
-                    file_sha: r
-                        .get_ref(5)
-                        .and_then(|v| Ok(v.as_str_or_null()?))
-                        .map_err(fail)?,
-                    file_size: r.get(6).map_err(fail)?,
-                    crc: r.get(7).map_err(fail)?,
-                };
-                let items = if row.path == "sys/tags" {
-                    writer::set_items(&self.conn, field).map_err(fail)?
-                } else {
-                    Vec::new()
-                };
-                if !writer::field_intact(run, &row, &items) {
-                    info.damage
-                        .get_or_insert_with(|| damaged(&format!("value of `{}`", row.path)));
-                }
-                match row.path {
-                    "sys/name" => info.name = row.text_value.unwrap_or_default().to_owned(),
-                    "sys/state" => stored_state = row.text_value.map(str::to_owned),
-                    "sys/failed" => info.failed = row.int_value.unwrap_or(0) != 0,
-                    _ => info.tags = items,
-                }
-            }
-            info.state = match info.damage {
-                Some(_) => "damaged".to_owned(),
-                None => shown_state(stored_state.as_deref(), heartbeat),
-            };
-            runs.push(info);
-        }
-        Ok(runs)
+        self.list_runs()
     }
 }

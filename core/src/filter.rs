@@ -1,4 +1,5 @@
-//! The `--where` language of `hippocamp ls`: conditions on field paths.
+//! The `where` language of the runs table (`hippocamp ls --where`, the web
+//! UI's filter): conditions on field paths.
 //!
 //! ```text
 //! params/lr > 0.001 and params/optimizer/name = "adam"
@@ -46,12 +47,12 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::time::SystemTime;
 
-use hippocamp_core::Value;
+use crate::value::Value;
 
 /// A parsed `--where` expression.
 ///
 /// ```
-/// use hippocamp_cli::filter::Expr;
+/// use hippocamp_core::filter::Expr;
 /// use hippocamp_core::Value;
 /// let expr = Expr::parse(r#"params/lr > 0.001 and params/optimizer/name = "adam""#)?;
 /// assert_eq!(expr.paths(), ["params/lr", "params/optimizer/name"]);
@@ -63,7 +64,7 @@ use hippocamp_core::Value;
 ///     })
 /// };
 /// assert!(expr.matches(run).unwrap());
-/// # Ok::<(), hippocamp_cli::filter::ParseError>(())
+/// # Ok::<(), hippocamp_core::filter::ParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -105,7 +106,7 @@ impl Op {
     /// Whether `a op b` holds when `a.cmp(b)` is `ordering`.
     ///
     /// ```
-    /// use hippocamp_cli::filter::Op;
+    /// use hippocamp_core::filter::Op;
     /// use std::cmp::Ordering;
     /// assert!(Op::Le.holds(Ordering::Less) && !Op::Gt.holds(Ordering::Equal));
     /// ```
@@ -666,7 +667,7 @@ impl Parser {
                 })
             }
         };
-        if let Err(err) = hippocamp_core::path::validate(&path) {
+        if let Err(err) = hippocamp_path::validate(&path) {
             // Inside backticks the path starts one byte later.
             let start = if quoted { offset + 1 } else { offset };
             return Err(ParseError {
