@@ -55,7 +55,9 @@ fn browser(dir: &Path) -> Option<Browser> {
             "no {CHROMIUM} or {CHROMEDRIVER}: under CI=true the browser tests must run \
              (apt-get install chromium chromium-driver)"
         );
-        eprintln!("skipped: no {CHROMIUM} or {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "skipped: no {CHROMIUM} or {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
+        );
         return None;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -160,6 +162,38 @@ impl Browser {
         serde_json::from_value(ids).unwrap()
     }
 
+    /// Presses the mouse left of the element's centre, moves it right of
+    /// it, and lets go.
+    fn drag_across(&self, selector: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let element = self
+            .runtime
+            .block_on(self.client.find(Locator::Css(selector)))
+            .unwrap();
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: element.clone(),
+                duration: None,
+                x: -120,
+                y: 0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: Some(Duration::from_millis(300)),
+                x: 120,
+                y: 0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.runtime
+            .block_on(self.client.perform_actions(mouse))
+            .unwrap();
+    }
+
     fn type_into(&self, selector: &str, text: &str) {
         let field = self
             .runtime
@@ -189,7 +223,9 @@ fn store() -> tempfile::TempDir {
             .start()
             .unwrap();
         run.at("params/lr").assign(lr).unwrap();
-        run.at("params/<b>bold</b>").assign("<script>window.__pwned=3</script>").unwrap();
+        run.at("params/<b>bold</b>")
+            .assign("<script>window.__pwned=3</script>")
+            .unwrap();
         run.at("train/loss")
             .extend((0..5000).map(|s| (1.0 + lr) / (1.0 + s as f64 * lr)))
             .unwrap();
@@ -206,12 +242,22 @@ fn the_runs_table_filters_and_sorts() {
     let dir = store();
     let Some(b) = browser(dir.path()) else { return };
     b.goto("/");
-    b.until("three rows", "return document.querySelectorAll('[data-testid=run-row]').length === 3");
+    b.until(
+        "three rows",
+        "return document.querySelectorAll('[data-testid=run-row]').length === 3",
+    );
     assert_eq!(b.rows(), ["MNIST-1", "MNIST-2", "MNIST-3"]);
     // The filter, in the CLI's language.
     b.type_into("[data-testid=filter]", "params/lr < 0.05");
-    b.until("two rows", "return document.querySelectorAll('[data-testid=run-row]').length === 2");
-    assert!(b.eval("return location.search").as_str().unwrap().contains("where="));
+    b.until(
+        "two rows",
+        "return document.querySelectorAll('[data-testid=run-row]').length === 2",
+    );
+    assert!(b
+        .eval("return location.search")
+        .as_str()
+        .unwrap()
+        .contains("where="));
     // A malformed one says where it is wrong.
     b.type_into("[data-testid=filter]", "params/lr <");
     let message = b.until(
@@ -221,10 +267,16 @@ fn the_runs_table_filters_and_sorts() {
     assert!(message.as_str().unwrap().contains("byte"), "{message}");
     // Sorting by a column, from the URL.
     b.goto("/?columns=params/lr&sort=params/lr&desc=true");
-    b.until("rows", "return document.querySelectorAll('[data-testid=run-row]').length === 3");
+    b.until(
+        "rows",
+        "return document.querySelectorAll('[data-testid=run-row]').length === 3",
+    );
     assert_eq!(b.rows(), ["MNIST-1", "MNIST-2", "MNIST-3"]);
     b.goto("/?columns=params/lr&sort=params/lr");
-    b.until("rows", "return document.querySelectorAll('[data-testid=run-row]').length === 3");
+    b.until(
+        "rows",
+        "return document.querySelectorAll('[data-testid=run-row]').length === 3",
+    );
     assert_eq!(b.rows(), ["MNIST-3", "MNIST-2", "MNIST-1"]);
 }
 
@@ -252,18 +304,8 @@ fn a_run_page_draws_its_charts_and_zoom_fetches_again() {
             .unwrap()
     };
     let before = fetches(&b);
-    // Drag across the middle of the plot: a zoom.
-    b.eval(
-        "const chart = document.querySelector('[data-testid=chart][data-path=\"train/loss\"]');
-         const over = chart.querySelector('.u-over');
-         const r = over.getBoundingClientRect();
-         const at = (f) => ({ clientX: r.left + r.width * f, clientY: r.top + r.height / 2, bubbles: true, button: 0 });
-         over.dispatchEvent(new MouseEvent('mousedown', at(0.3)));
-         over.dispatchEvent(new MouseEvent('mousemove', at(0.45)));
-         document.dispatchEvent(new MouseEvent('mousemove', at(0.5)));
-         document.dispatchEvent(new MouseEvent('mouseup', at(0.5)));
-         return true;",
-    );
+    // Drag across the middle of the plot, as a user does: a zoom.
+    b.drag_across("[data-testid=chart][data-path=\"train/loss\"] .u-over");
     b.until(
         "the zoomed range fetched",
         &format!(
@@ -276,7 +318,10 @@ fn a_run_page_draws_its_charts_and_zoom_fetches_again() {
         b.eval("return +document.querySelector('[data-testid=chart][data-path=\"train/loss\"]').dataset.to"),
     );
     let (from, to) = (from.as_f64().unwrap(), to.as_f64().unwrap());
-    assert!(from > 0.0 && to < 4999.0 && from < to, "zoomed to {from}..{to}");
+    assert!(
+        from > 0.0 && to < 4999.0 && from < to,
+        "zoomed to {from}..{to}"
+    );
 }
 
 #[test]
@@ -299,9 +344,15 @@ fn compare_overlays_runs_in_their_own_colours() {
 #[test]
 fn a_running_run_grows_on_its_page_without_a_reload() {
     let dir = store();
-    let run = Run::builder().project("mnist").dir(dir.path()).start().unwrap();
+    let run = Run::builder()
+        .project("mnist")
+        .dir(dir.path())
+        .start()
+        .unwrap();
     let id = run.id().to_owned();
-    run.at("train/loss").extend((0..100).map(|s| 1.0 / (1.0 + s as f64))).unwrap();
+    run.at("train/loss")
+        .extend((0..100).map(|s| 1.0 / (1.0 + s as f64)))
+        .unwrap();
     run.flush().unwrap();
     let Some(b) = browser(dir.path()) else { return };
     b.goto(&format!("/run/{id}"));
@@ -309,12 +360,22 @@ fn a_running_run_grows_on_its_page_without_a_reload() {
     b.eval("window.__sameDocument = true; return true");
     let count = "return +document.querySelector('[data-testid=chart][data-path=\"train/loss\"]').dataset.count";
     assert_eq!(b.eval(count).as_u64(), Some(100));
-    run.at("train/loss").extend((0..50).map(|s| 0.01 / (1.0 + s as f64))).unwrap();
+    run.at("train/loss")
+        .extend((0..50).map(|s| 0.01 / (1.0 + s as f64)))
+        .unwrap();
     run.flush().unwrap();
     let started = Instant::now();
     b.until("150 points", &format!("{count} === 150"));
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    assert_eq!(b.eval("return window.__sameDocument === true"), json!(true), "the page reloaded");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        b.eval("return window.__sameDocument === true"),
+        json!(true),
+        "the page reloaded"
+    );
     let state = b.eval("return document.querySelector('[data-testid=live-state]').textContent");
     assert!(state.as_str().unwrap().contains("running"), "{state}");
     run.close().unwrap();
@@ -337,7 +398,11 @@ fn logged_markup_is_text_and_runs_nothing() {
         // Hover everything, to give any injected handler its chance.
         b.eval("document.querySelectorAll('*').forEach(e => e.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }))); return true");
         std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(b.eval("return window.__pwned === undefined"), json!(true), "{page} ran logged markup");
+        assert_eq!(
+            b.eval("return window.__pwned === undefined"),
+            json!(true),
+            "{page} ran logged markup"
+        );
         assert_eq!(
             b.eval("return document.querySelectorAll('img[src=\"x\"], script:not([src]), b, i[onmouseover]').length"),
             json!(0),
@@ -345,6 +410,12 @@ fn logged_markup_is_text_and_runs_nothing() {
         );
     }
     b.goto("/run/MNIST-1");
-    b.until("the text series", "return document.body.innerText.includes('<i onmouseover=')");
-    b.until("the tags", "return document.body.innerText.includes('<script>window.__pwned=2</script>')");
+    b.until(
+        "the text series",
+        "return document.body.innerText.includes('<i onmouseover=')",
+    );
+    b.until(
+        "the tags",
+        "return document.body.innerText.includes('<script>window.__pwned=2</script>')",
+    );
 }
