@@ -1,0 +1,3 @@
+//! Helpers of the server's tests.
+
+pub mod browser;
