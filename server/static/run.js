@@ -10,7 +10,7 @@ import { runsViewHref, qs } from './nav.js';
 import { ChartSettings, ChartGroups, chartToolbar } from './chart.js';
 import { lineStyle } from './colors.js';
 import { fmtTime, fmtAgo, parseTime, fmtBytes, isRaster } from './format.js';
-import { stateBadge, loadingView, errorView } from './widgets.js';
+import { loadingView, errorView } from './widgets.js';
 import { Tree } from './tree.js';
 import { TextSeries } from './text.js';
 import { Gallery } from './gallery.js';
