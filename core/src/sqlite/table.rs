@@ -93,7 +93,17 @@ impl Repository {
     /// Every run, oldest first, with what its listing shows: read with
     /// three statements whatever the number of runs.
     pub(super) fn list_runs(&self) -> Result<Vec<RunInfo>, Error> {
+        Ok(self
+            .list_rows()?
+            .into_iter()
+            .map(|(_, info)| info)
+            .collect())
+    }
+
+    /// [`list_runs`](Self::list_runs), with each run's row number.
+    fn list_rows(&self) -> Result<Vec<(i64, RunInfo)>, Error> {
         let conn = &self.conn;
+        let mut rows_of = Vec::new();
         let mut infos = Vec::new();
         let mut by_row: HashMap<i64, usize> = HashMap::new();
         let mut heartbeats = Vec::new();
@@ -113,6 +123,7 @@ impl Repository {
             let damage = (!codec::run_intact(run, &id, &project, created, crc))
                 .then(|| self.damage(&id, "record"));
             by_row.insert(run, infos.len());
+            rows_of.push(run);
             heartbeats.push((r.get::<_, i64>(4).map_err(fail)?, None::<String>));
             infos.push(RunInfo {
                 id,
@@ -159,7 +170,7 @@ impl Repository {
                 None => shown_state(state.as_deref(), heartbeat),
             };
         }
-        Ok(infos)
+        Ok(rows_of.into_iter().zip(infos).collect())
     }
 
     /// A number that changes whenever another connection commits to the
@@ -244,19 +255,10 @@ impl Repository {
             .unchecked_transaction()
             .map_err(|e| sql_error("cannot read the store", e))?;
         let mut rows: Vec<(i64, RunRow)> = Vec::new();
-        let mut row_of: HashMap<String, i64> = HashMap::new();
-        let ids: HashMap<String, i64> = tx
-            .prepare("SELECT id, run FROM runs")
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-            .map_err(fail)?;
-        for info in self.list_runs()? {
+        for (run, info) in self.list_rows()? {
             if !query.keeps(&info) {
                 continue;
             }
-            let Some(&run) = ids.get(&info.id) else {
-                continue;
-            };
-            row_of.insert(info.id.clone(), run);
             rows.push((
                 run,
                 RunRow {
@@ -396,38 +398,52 @@ impl Repository {
             }
         }
         drop(rows);
-        for (run, field) in series {
-            if let Some(value) = self.last_value(conn, path, field)? {
+        if series.is_empty() {
+            return Ok(out);
+        }
+        // Every series' last chunk at this path, in one statement.
+        let runs_of: HashMap<i64, i64> = series
+            .into_iter()
+            .map(|(run, field)| (field, run))
+            .collect();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT c.field, c.chunk, c.first_step, c.last_step, c.count, c.summary
+                 FROM fields f JOIN chunks c ON c.field = f.field
+                 WHERE f.path = ?1
+                   AND c.last_step = (SELECT max(last_step) FROM chunks WHERE field = f.field)",
+            )
+            .map_err(fail)?;
+        let mut rows = stmt.query([path]).map_err(fail)?;
+        while let Some(r) = rows.next().map_err(fail)? {
+            let field: i64 = r.get(0).map_err(fail)?;
+            let Some(&run) = runs_of.get(&field) else {
+                continue;
+            };
+            let last = (
+                r.get(1).map_err(fail)?,
+                r.get(2).map_err(fail)?,
+                r.get(3).map_err(fail)?,
+                r.get(4).map_err(fail)?,
+                r.get(5).map_err(fail)?,
+            );
+            if let Some(value) = self.last_value(conn, path, field, last)? {
                 out.push((run, value));
             }
         }
         Ok(out)
     }
 
-    /// A series' last value: from its last chunk's summary when it has
-    /// one (a FloatSeries), else its last chunk decoded.
+    /// A series' last value, from its last chunk (`last`): from the
+    /// chunk's summary when it has one (a FloatSeries), else its points.
     fn last_value(
         &self,
         conn: &Connection,
         path: &str,
         field: i64,
+        last: LastChunk,
     ) -> Result<Option<Value>, Error> {
-        let last: Option<LastChunk> = conn
-            .prepare_cached(
-                "SELECT chunk, first_step, last_step, count, summary FROM chunks
-                 WHERE field = ?1 ORDER BY last_step DESC LIMIT 1",
-            )
-            .and_then(|mut s| {
-                use rusqlite::OptionalExtension;
-                s.query_row([field], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .optional()
-            })
-            .map_err(fail)?;
-        let Some((chunk, first, last, count, summary)) = last else {
-            return Ok(None);
-        };
+        let (chunk, first, last, count, summary) = last;
         let damaged = |damage: codec::Damage| -> Error {
             StorageError::new(format!(
                 "the stored points of `{path}` are damaged (chunk {chunk}: {damage}); \
