@@ -179,14 +179,12 @@ export function ema(ys, w) {
 
 function axisSize(u, values, axisIdx, cycleNum) {
   const axis = u.axes[axisIdx];
-  if (cycleNum > 1) return axis._size;
-  let size = axis.ticks.size + axis.gap;
-  const longest = (values || []).reduce((acc, v) => (v && v.length > acc.length ? v : acc), '');
-  if (longest) {
-    u.ctx.font = axis.font[0];
-    size += u.ctx.measureText(longest).width / devicePixelRatio;
-  }
-  return Math.ceil(size) + 4;
+  let widest = 0;
+  u.ctx.font = axis.font[0];
+  for (const v of values || []) if (v) widest = Math.max(widest, u.ctx.measureText(v).width);
+  const size = Math.ceil(axis.ticks.size + axis.gap + widest / devicePixelRatio) + 6;
+  // the ticks change with the size: never shrink after the first pass, so it settles
+  return cycleNum > 1 ? Math.max(size, axis._size || 0) : size;
 }
 
 // whole steps get whole ticks

@@ -12,6 +12,9 @@ import { lineStyle, DISTINCT_STYLES } from './colors.js';
 import { fmtValue, exactValue, fmtNum, parseTime, clip, fmtCount } from './format.js';
 import { stateBadge, loadingView, errorView } from './widgets.js';
 
+/** The most runs one comparison shows (the rest of a longer list is named). */
+const MAX_RUNS = 100;
+
 const ATOMS = new Set(['Float', 'Int', 'Bool', 'String', 'Datetime', 'StringSet', 'File']);
 const SERIES = new Set(['FloatSeries', 'StringSeries', 'FileSeries']);
 const SYS_SHOWN = new Set(['sys/name', 'sys/description', 'sys/tags']);
@@ -38,7 +41,8 @@ function shown(f) {
 }
 
 export function mount(root, { query }) {
-  const ids = [...new Set((query.get('runs') || '').split(',').map((s) => s.trim()).filter(Boolean))];
+  const asked = [...new Set((query.get('runs') || '').split(',').map((s) => s.trim()).filter(Boolean))];
+  const ids = asked.slice(0, MAX_RUNS);
   const settings = ChartSettings.fromQuery(query);
   settings.on(() => {
     const q = settings.toQuery(new URLSearchParams(location.search));
@@ -153,6 +157,9 @@ export function mount(root, { query }) {
   function render() {
     const msgs = [...errors.entries()].map(([id, m]) => `${id}: ${m}`);
     if (ids.length > DISTINCT_STYLES) msgs.push(`More than ${DISTINCT_STYLES} runs: some share a colour and dash.`);
+    if (asked.length > ids.length) {
+      msgs.push(`Showing the first ${MAX_RUNS} of the ${fmtCount(asked.length)} runs asked for.`);
+    }
     warn.hidden = !msgs.length;
     replace(warn, msgs.map((m) => h('div', { text: m })));
 
@@ -260,6 +267,7 @@ export function mount(root, { query }) {
     }
     if (!ids.includes(ev.run)) return;
     if (ev.change === 'points') groups.refresh(ev.run);
+    if (ev.change === 'removed') return;
     scheduleLoad();
   });
 

@@ -84,7 +84,10 @@ export class Gallery {
       }
       this.msg.hidden = this.items.length > 0;
       this.msg.textContent = this.items.length ? '' : 'no files yet';
-      this.index = -1;
+      // draw again only what changed (files are served no-store: a redraw refetches)
+      const stripKey = this.items.length;
+      if (stripKey !== this.stripKey) this.index = -1;
+      this.stripKey = stripKey;
       this.select(idx);
     } catch (e) {
       if (isAbort(e)) return;
@@ -114,12 +117,13 @@ export class Gallery {
       return;
     }
     i = Math.max(0, Math.min(this.items.length - 1, i));
-    if (i === this.index) return;
+    if (i === this.index && this.items[i].step === this.shownStep) return;
     this.index = i;
     this.slider.value = String(i);
     this.prev.disabled = i === 0;
     this.next.disabled = i === this.items.length - 1;
     const it = this.items[i];
+    this.shownStep = it.step;
     const f = it.file && typeof it.file === 'object' ? it.file : { name: String(it.file ?? '') };
     const url = api.fileUrl(this.run, this.path, it.step);
     const image = isRaster(f.extension || f.name || '');

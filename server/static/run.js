@@ -10,7 +10,7 @@ import { runsViewHref, qs } from './nav.js';
 import { ChartSettings, ChartGroups, chartToolbar } from './chart.js';
 import { lineStyle } from './colors.js';
 import { fmtTime, fmtAgo, parseTime, fmtBytes, isRaster } from './format.js';
-import { stateBadge, loadingView, errorView } from './widgets.js';
+import { loadingView, errorView } from './widgets.js';
 import { Tree } from './tree.js';
 import { TextSeries } from './text.js';
 import { Gallery } from './gallery.js';
@@ -31,6 +31,7 @@ export function mount(root, { id, query }) {
   let startMs = null;
   let destroyed = false;
   let ctrl = null;
+  let shownFiles = null;
   const texts = new Map();
   const galleries = new Map();
   const { color, dash } = lineStyle(0);
@@ -44,6 +45,10 @@ export function mount(root, { id, query }) {
   const titleName = h('span', { class: 'run-name' });
   const meta = h('div', { class: 'run-meta' });
   const description = h('p', { class: 'run-description', hidden: true });
+  const removedNote = h('div', {
+    class: 'notice', hidden: true, dataset: { testid: 'run-removed' }, attrs: { role: 'alert' },
+    text: 'This run was removed from the store: what is shown is what it held.',
+  });
   const tree = new Tree({ run: id, onSeries: (path, type) => reveal(path, type) });
   const groups = new ChartGroups({ settings, syncKey: `run:${id}` });
   const chartsEmpty = h('p', { class: 'muted empty-inline', text: 'This run has no FloatSeries yet.' });
@@ -67,7 +72,8 @@ export function mount(root, { id, query }) {
           href: `/?selected=${encodeURIComponent(id)}`, dataset: { nav: '' }, class: 'button-link',
           text: 'compare with…', title: 'pick runs to compare this one with',
         })),
-      description),
+      description,
+      removedNote),
     h('div', { class: 'run-body' },
       h('aside', { class: 'tree-panel' }, h('h2', { text: 'Fields' }), tree.el),
       h('div', { class: 'main-panel' },
@@ -186,6 +192,10 @@ export function mount(root, { id, query }) {
 
     const files = fields.filter((f) => f.type === 'File' && !f.path.startsWith('sys/'));
     filesSection.hidden = files.length === 0;
+    // redrawn only when the files change (a redraw refetches the previews)
+    const filesKey = JSON.stringify(files.map((f) => [f.path, f.value, f.size]));
+    if (filesKey === shownFiles) return;
+    shownFiles = filesKey;
     replace(filesBox, files.map((f) => {
       const name = typeof f.value === 'string' ? f.value : (f.value && f.value.name) || f.path;
       const url = api.fileUrl(id, f.path);
@@ -209,6 +219,10 @@ export function mount(root, { id, query }) {
     if (ev.change === 'poll') {
       if (state !== 'running') return;
     } else if (ev.run !== id) {
+      return;
+    }
+    if (ev.change === 'removed') {
+      removedNote.hidden = false;
       return;
     }
     if (ev.change === 'points' || ev.change === 'poll') {

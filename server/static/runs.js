@@ -248,6 +248,12 @@ export function mount(root) {
 
   function showWarnings(r) {
     const w = Array.isArray(r.warnings) ? r.warnings.filter((x) => typeof x === 'string') : [];
+    // paths of where, columns or sort that no run has, with the nearest that exist
+    for (const m of Array.isArray(r.missing) ? r.missing : []) {
+      if (!m || typeof m.path !== 'string') continue;
+      const near = Array.isArray(m.nearest) && m.nearest.length ? ` (nearest: ${m.nearest.join(', ')})` : '';
+      w.push(`no run has ${m.path}${near}`);
+    }
     warnLine.hidden = !w.length;
     replace(warnLine, w.map((x) => h('div', { text: x })));
   }
@@ -268,7 +274,7 @@ export function mount(root) {
 
   const unsubscribe = subscribe((ev) => {
     const onPage = ev.run != null && rows.some((r) => r.id === ev.run);
-    if (ev.change === 'new') scheduleReload();
+    if (ev.change === 'new' || (ev.change === 'removed' && onPage)) scheduleReload();
     else if (ev.change === 'state' && (onPage || st.state)) scheduleReload();
     else if (ev.change === 'points' && onPage && st.columns.length) scheduleReload();
     else if (ev.change === 'poll' && rows.some((r) => r.state === 'running')) scheduleReload();
