@@ -108,6 +108,14 @@ fn baseline_runs_listing(bencher: Bencher) {
     bencher.bench_local(|| black_box(repo.runs().unwrap()));
 }
 
+/// What the event watcher reads whenever a writer commits: every run's
+/// state, beside the listing above (its baseline).
+#[divan::bench(sample_count = 20)]
+fn watcher_run_states_10000_runs(bencher: Bencher) {
+    let repo = Repository::open(fixture().dir.path()).unwrap();
+    bencher.bench_local(|| black_box(repo.run_states().unwrap()));
+}
+
 fn long_run(points: usize) -> &'static str {
     &fixture().long.iter().find(|(n, _)| *n == points).unwrap().1
 }

@@ -1,6 +1,7 @@
 //! Page load in headless Chromium: from navigation to a drawn chart of 10
 //! runs × 1 M points (the compare page, one `train/loss` per run), beside
-//! the baseline of the same page's empty runs table in the same browser.
+//! the baseline of the runs table of the same store (10 rows) in the same
+//! browser.
 //! Medians of 7 loads. `cargo bench -p hippocamp-server --bench page`;
 //! figures in BENCHMARKS.md.
 

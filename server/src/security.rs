@@ -72,14 +72,25 @@ pub(crate) async fn guard(State(state): State<Shared>, request: Request, next: N
                 }
             }
             _ => {
-                let mut refused = ApiError {
-                    status: StatusCode::UNAUTHORIZED,
-                    message: "this server needs its access token: open the URL it printed \
-                              (with ?token=…), or send it as `Authorization: Bearer …`"
-                        .into(),
-                }
-                .into_response();
+                let mut refused = if wants_page(&request) {
+                    token_page(request.uri().path())
+                } else {
+                    ApiError {
+                        status: StatusCode::UNAUTHORIZED,
+                        message: "this server needs its access token: open the URL it printed \
+                                  (with ?token=…), or send it as `Authorization: Bearer …`"
+                            .into(),
+                    }
+                    .into_response()
+                };
                 headers(&mut refused);
+                if wants_page(&request) {
+                    // The page's one form sends the token back here.
+                    refused.headers_mut().insert(
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(TOKEN_PAGE_POLICY),
+                    );
+                }
                 return refused;
             }
         }
@@ -100,6 +111,50 @@ pub(crate) async fn guard(State(state): State<Shared>, request: Request, next: N
     }
     headers(&mut response);
     response
+}
+
+/// The policy of the page asking for the token: nothing but its form,
+/// which may submit to this server.
+const TOKEN_PAGE_POLICY: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Whether a refused request came from a browser opening a page (not from
+/// the page's own API calls or a script), so it gets a page that asks for
+/// the token rather than JSON.
+fn wants_page(request: &Request) -> bool {
+    !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A page with one form that opens `path` again with `?token=`: what a
+/// browser shows at the bare address of a server that needs its token (a
+/// 401 all the same; it holds no data).
+fn token_page(path: &str) -> Response {
+    let action: String = path
+        .chars()
+        .filter(|c| !matches!(c, '"' | '<' | '>' | '&' | '\'' | '`'))
+        .collect();
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>hippocamp: access token</title></head><body>\
+         <h1>hippocamp</h1><p>This server needs its access token. Open the URL \
+         <code>hippocamp ui</code> printed (it ends in <code>?token=…</code>), or paste \
+         the token:</p><form method=\"get\" action=\"{action}\">\
+         <input name=\"token\" type=\"password\" autocomplete=\"off\" autofocus \
+         aria-label=\"access token\" data-testid=\"token-input\"> \
+         <button type=\"submit\">Open</button></form></body></html>\n"
+    );
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn headers(response: &mut Response) {

@@ -412,6 +412,43 @@ fn a_token_is_needed_when_one_is_set() {
     let message = error(&server, "/api/runs", 401);
     assert!(message.contains("access token"), "{message}");
     assert_eq!(get(&server, "/").0, 401);
+    // A browser at the bare address gets a page asking for the token, and
+    // the form in it opens the address again with it.
+    let mut page = agent()
+        .get(format!("{}/compare?runs=a", server.url))
+        .header("Accept", "text/html,application/xhtml+xml")
+        .call()
+        .unwrap();
+    assert_eq!(page.status(), 401);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("form-action 'self'") && !policy.contains("script-src"),
+        "{policy}"
+    );
+    let body = page.body_mut().read_to_string().unwrap();
+    assert!(
+        body.contains(r#"action="/compare""#) && body.contains(r#"name="token""#),
+        "{body}"
+    );
+    assert!(
+        !body.contains("mnist") && !body.contains("<script"),
+        "the page shows no data and runs nothing: {body}"
+    );
+    // The page's own API calls still get JSON.
+    let mut api = agent()
+        .get(format!("{}/api/runs", server.url))
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    assert_eq!(api.status(), 401);
+    assert!(api.body_mut().read_to_string().unwrap().starts_with('{'));
     assert_eq!(get(&server, "/api/runs?token=wrong").0, 401);
     let with_query = agent()
         .get(format!("{}/api/runs?token=s3cret", server.url))
@@ -489,22 +526,44 @@ fn a_run_being_written_is_seen_live() {
     std::thread::sleep(Duration::from_millis(700));
     run.at("train/loss").extend([0.25, 0.125]).unwrap();
     run.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut seen = false;
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(data) = line.strip_prefix("data:") {
-            let event: Value = serde_json::from_str(data.trim()).unwrap();
-            if event["run"] == id.as_str() && event["change"] == "points" {
-                seen = true;
-                break;
-            }
-        }
-    }
-    assert!(seen, "no event for the new points within 5 s");
+    assert!(
+        next_event(&mut lines, &id, "points"),
+        "no event for the new points within 5 s"
+    );
     let series = json(&server, &format!("/api/runs/{id}/series?path=train/loss"));
     assert_eq!(series["count"], 4);
     let listed = json(&server, "/api/runs?state=running");
     assert_eq!(listed["runs"][0]["id"], id.as_str());
     run.close().unwrap();
+    assert!(
+        next_event(&mut lines, &id, "state"),
+        "no event for the finish within 5 s"
+    );
+    let another = Run::builder().dir(dir.path()).start().unwrap();
+    assert!(
+        next_event(&mut lines, another.id(), "new"),
+        "no event for a new run within 5 s"
+    );
+    another.close().unwrap();
+}
+
+/// Reads events until one says `change` of `run`, for at most 5 s.
+fn next_event(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    run: &str,
+    change: &str,
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else {
+            return false;
+        };
+        if let Some(data) = line.strip_prefix("data:") {
+            let event: Value = serde_json::from_str(data.trim()).unwrap();
+            if event["run"] == run && event["change"] == change {
+                return true;
+            }
+        }
+    }
+    false
 }

@@ -193,6 +193,40 @@ impl Repository {
             .map_err(fail)?)
     }
 
+    /// Every run's id and the state a reader should see (`running`,
+    /// `finished`, `crashed` when its writer stopped proving it is alive),
+    /// in one statement and without checking checksums: what a watcher
+    /// polls to notice new, removed and finished runs. [`Repository::runs`]
+    /// is the listing that also finds damage.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// hippocamp_core::Run::builder().dir(dir.path()).run_id("a").start()?.close()?;
+    /// let repo = hippocamp_core::sqlite::Repository::open(dir.path())?;
+    /// assert_eq!(repo.run_states()?, vec![("a".to_owned(), "finished".to_owned())]);
+    /// # Ok::<(), hippocamp_core::Error>(())
+    /// ```
+    pub fn run_states(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT r.id, {}, f.text_value FROM runs r
+                 LEFT JOIN fields f ON f.run = r.run AND f.path = 'sys/state'
+                 ORDER BY r.run",
+                lifecycle::LIVENESS_SQL
+            ))
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let id: String = r.get(0)?;
+                let heartbeat: i64 = r.get(1)?;
+                let stored: Option<String> = r.get(2)?;
+                Ok((id, shown_state(stored.as_deref(), heartbeat)))
+            })
+            .map_err(fail)?;
+        Ok(rows.collect::<Result<_, _>>().map_err(fail)?)
+    }
+
     /// A number that changes whenever run `id`'s points or fields do (the
     /// newest chunk of its series and the checksums of its field rows),
     /// `None` for an unknown run: what a page showing the run watches.

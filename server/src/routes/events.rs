@@ -3,9 +3,10 @@
 //! without reloading.
 //!
 //! A watcher thread looks at the store every [`POLL`]: when another
-//! process committed (SQLite's `data_version` moved), it lists the runs
-//! and compares each running run's version with the last it saw; every
-//! 2 s it also lists them for states that change with time alone (a run
+//! process committed (SQLite's `data_version` moved), it reads every run's
+//! state (one indexed statement, a few milliseconds over 10,000 runs) and
+//! compares each running run's version with the last it saw; every 2 s it
+//! also reads the states for those that change with time alone (a run
 //! whose writer stopped becomes `crashed`). Each event's data is
 //! `{"run": id, "change": "new" | "points" | "state" | "removed"}`.
 
@@ -74,27 +75,31 @@ pub(crate) fn watch(state: &Arc<Shared_>) {
                     listed = Instant::now();
                     let mut changes = Vec::new();
                     let mut current = HashMap::new();
-                    for info in repo.runs()? {
-                        let previous = seen.remove(&info.id);
-                        let watched = info.state == "running"
-                            || previous.as_ref().is_some_and(|(s, _)| s == "running");
-                        let run_version = match (&previous, watched && committed) {
-                            (Some((_, v)), false) => *v,
-                            _ => repo.run_version(&info.id)?,
+                    for (id, run_state) in repo.run_states()? {
+                        let previous = seen.remove(&id);
+                        // Only a running run's points move (the last of them
+                        // land with its finish); a finished one's version is
+                        // read again when it runs again.
+                        let watched = run_state == "running"
+                            || previous.as_ref().is_some_and(|(was, _)| was == "running");
+                        let run_version = match &previous {
+                            Some((_, v)) if !(committed && watched) => *v,
+                            _ if watched => repo.run_version(&id)?,
+                            _ => None,
                         };
                         match &previous {
-                            None if !first => changes.push((info.id.clone(), "new")),
+                            None if !first => changes.push((id.clone(), "new")),
                             None => {}
-                            Some((state, v)) => {
-                                if *state != info.state {
-                                    changes.push((info.id.clone(), "state"));
+                            Some((was, v)) => {
+                                if *was != run_state {
+                                    changes.push((id.clone(), "state"));
                                 }
-                                if *v != run_version {
-                                    changes.push((info.id.clone(), "points"));
+                                if v.is_some() && *v != run_version {
+                                    changes.push((id.clone(), "points"));
                                 }
                             }
                         }
-                        current.insert(info.id, (info.state, run_version));
+                        current.insert(id, (run_state, run_version));
                     }
                     for id in seen.keys() {
                         changes.push((id.clone(), "removed"));
