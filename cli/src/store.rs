@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use hippocamp_core::reader::StoreReader;
 use hippocamp_core::sqlite::{Repository, RunInfo, DATABASE_FILE};
 use hippocamp_core::structure::{Entry, Structure};
 use hippocamp_core::{FieldType, Mode, Run};
@@ -81,6 +82,12 @@ impl Context {
             )));
         }
         Ok(Repository::open(&self.dir)?)
+    }
+
+    /// The store as the read interface every browsing command and
+    /// `hippocamp ui` share.
+    pub fn reader(&self) -> Result<Box<dyn StoreReader>, CliError> {
+        Ok(Box::new(self.repository()?))
     }
 
     /// Every run of the store, oldest first.

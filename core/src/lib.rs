@@ -35,6 +35,7 @@ pub mod __private {
     pub use crate::private::*;
 }
 mod private;
+pub mod reader;
 mod run;
 mod serde_ns;
 pub mod sqlite;

@@ -115,7 +115,14 @@ impl Ui {
     /// Opens the store (a missing or corrupt one is an error now, not at
     /// the first request) and listens.
     pub async fn bind(self) -> Result<BoundUi, StartError> {
-        hippocamp_core::sqlite::Repository::open(&self.dir)?;
+        let dir = self.dir.clone();
+        let open: state::Opener = Box::new(move || {
+            Ok(Box::new(hippocamp_core::sqlite::Repository::open(&dir)?)
+                as Box<dyn hippocamp_core::reader::StoreReader>)
+        });
+        // A missing or corrupt store is an error now, not at the first
+        // request.
+        let first = open()?;
         let token = match (&self.token, self.needs_token()) {
             (Some(token), _) => Some(token.clone()),
             (None, true) => Some(security::new_token().map_err(StartError::Serve)?),
@@ -128,7 +135,8 @@ impl Ui {
         let bound = listener
             .local_addr()
             .map_err(|source| StartError::Bind { address, source })?;
-        let state = Arc::new(state::State::new(self.dir, token.clone()));
+        let state = Arc::new(state::State::new(open, token.clone()));
+        state.give_back(first);
         routes::events::watch(&state);
         let host = match bound.ip() {
             IpAddr::V6(ip) => format!("[{ip}]"),

@@ -1,12 +1,13 @@
-//! What every request shares: the store's folder, open connections to it,
-//! the runs opened read-only, and the channel of change events.
+//! What every request shares: how to open a reader of the store, the
+//! readers not in use, the runs opened read-only, and the channel of
+//! change events. Everything read goes through the core's
+//! [`StoreReader`], so any store that implements it can be served.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use hippocamp_core::sqlite::Repository;
-use hippocamp_core::{Error, Mode, Run};
+use hippocamp_core::reader::StoreReader;
+use hippocamp_core::{Error, Run};
 use tokio::sync::broadcast;
 
 use crate::error::ApiError;
@@ -15,11 +16,14 @@ use crate::error::ApiError;
 /// when its store changed, so charts of one run are cheap).
 const OPEN_RUNS: usize = 64;
 
+/// Opens one more reader of the store.
+pub(crate) type Opener = Box<dyn Fn() -> Result<Box<dyn StoreReader>, Error> + Send + Sync>;
+
 /// The server's state, shared by every request.
 pub(crate) struct State {
-    pub(crate) dir: PathBuf,
-    /// Connections not in use (a connection serves one request at a time).
-    repositories: Mutex<Vec<Repository>>,
+    open: Opener,
+    /// Readers not in use (a reader serves one request at a time).
+    readers: Mutex<Vec<Box<dyn StoreReader>>>,
     /// Runs opened read-only, the most recently used last.
     runs: Mutex<VecDeque<(String, Run)>>,
     /// One line of JSON per change of a run (see `routes::events`).
@@ -31,37 +35,38 @@ pub(crate) struct State {
 pub(crate) type Shared = Arc<State>;
 
 impl State {
-    pub(crate) fn new(dir: PathBuf, token: Option<String>) -> State {
+    pub(crate) fn new(open: Opener, token: Option<String>) -> State {
         State {
-            dir,
-            repositories: Mutex::new(Vec::new()),
+            open,
+            readers: Mutex::new(Vec::new()),
             runs: Mutex::new(VecDeque::new()),
             events: broadcast::channel(1024).0,
             token,
         }
     }
 
-    /// Runs `f` with a connection to the store (one of the pool, or a new
+    /// Runs `f` with a reader of the store (one of the pool, or a new
     /// one).
-    pub(crate) fn with_repository<T>(
+    pub(crate) fn with_reader<T>(
         &self,
-        f: impl FnOnce(&Repository) -> Result<T, Error>,
+        f: impl FnOnce(&dyn StoreReader) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let taken = self
-            .repositories
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
-        let repository = match taken {
-            Some(repository) => repository,
-            None => Repository::open(&self.dir)?,
+        let taken = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let reader = match taken {
+            Some(reader) => reader,
+            None => (self.open)()?,
         };
-        let result = f(&repository);
-        self.repositories
+        let result = f(reader.as_ref());
+        self.give_back(reader);
+        result
+    }
+
+    /// Keeps `reader` for the next request.
+    pub(crate) fn give_back(&self, reader: Box<dyn StoreReader>) {
+        self.readers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(repository);
-        result
+            .push(reader);
     }
 
     /// The run `id`, opened read-only (once, then kept among the last
@@ -89,11 +94,7 @@ impl State {
 impl State {
     /// The run `id`, opened read-only for one use (not kept).
     pub(crate) fn open_run(&self, id: &str) -> Result<Run, Error> {
-        Run::builder()
-            .dir(&self.dir)
-            .run_id(id)
-            .mode(Mode::ReadOnly)
-            .start()
+        self.with_reader(|reader| reader.open_run(id))
     }
 }
 

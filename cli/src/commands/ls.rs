@@ -8,7 +8,7 @@
 //! table, exactly in CSV and JSON). Filters apply in the order `--project`, `--tag`,
 //! `--state`, `--where`; then `--sort` (`--desc` alone lists the newest
 //! first), then `--limit`. The fields are read by the store's runs table
-//! (`Repository::runs_table`): a statement per path, not a run opened per
+//! (`StoreReader::runs_table`): a statement per path, not a run opened per
 //! run. A path of
 //! `--where`, `--columns` or `--sort` that no run read has is named in a
 //! warning on stderr, with the nearest paths those runs have; the output
@@ -105,7 +105,7 @@ pub fn run(ctx: &Context, args: LsArgs, out: &mut dyn Write) -> Result<(), CliEr
         offset: 0,
         limit: args.limit,
     };
-    let table = ctx.repository()?.runs_table(&query)?;
+    let table = ctx.reader()?.runs_table(&query)?;
 
     // Paths no run has are most likely mistyped: an empty table or an
     // empty column would not say so.

@@ -516,3 +516,32 @@ impl Repository {
         self.list_runs()
     }
 }
+
+impl crate::reader::StoreReader for Repository {
+    fn runs_table(
+        &self,
+        query: &crate::table::RunsQuery,
+    ) -> Result<crate::table::RunsTable, Error> {
+        Repository::runs_table(self, query)
+    }
+
+    fn run_states(&self) -> Result<Vec<(String, String)>, Error> {
+        Repository::run_states(self)
+    }
+
+    fn data_version(&self) -> Result<i64, Error> {
+        Repository::data_version(self)
+    }
+
+    fn run_version(&self, id: &str) -> Result<Option<i64>, Error> {
+        Repository::run_version(self, id)
+    }
+
+    fn open_run(&self, id: &str) -> Result<crate::Run, Error> {
+        crate::Run::builder()
+            .dir(&self.dir)
+            .run_id(id)
+            .mode(crate::Mode::ReadOnly)
+            .start()
+    }
+}

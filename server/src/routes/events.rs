@@ -65,7 +65,7 @@ pub(crate) fn watch(state: &Arc<Shared_>) {
                 let Some(state) = state.upgrade() else {
                     return;
                 };
-                let result = state.with_repository(|repo| {
+                let result = state.with_reader(|repo| {
                     let now = repo.data_version()?;
                     let committed = version != Some(now);
                     if !committed && listed.elapsed() < LIST_EVERY {

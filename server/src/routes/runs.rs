@@ -63,7 +63,7 @@ pub(crate) async fn list(
     };
     let table = blocking(move || {
         state
-            .with_repository(|repo| repo.runs_table(&query))
+            .with_reader(|repo| repo.runs_table(&query))
             .map_err(ApiError::from)
     })
     .await?;
