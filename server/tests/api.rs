@@ -567,3 +567,126 @@ fn next_event(
     }
     false
 }
+
+/// A fixed pseudo-random sequence (xorshift), so a failure repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A float as the API writes it (NaN and ±Inf as strings).
+fn number(x: &Value) -> f64 {
+    match x {
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        other => other
+            .as_f64()
+            .unwrap_or_else(|| panic!("not a number: {other}")),
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+#[test]
+fn buckets_over_http_are_exact_against_every_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // 300,000 points at irregular steps: a noisy decay with one-point
+    // spikes up and down at random steps, NaN and ±Inf among them.
+    let mut step = 0.0;
+    let points: Vec<(f64, f64)> = (0..300_000)
+        .map(|i| {
+            step += 1.0 + rng.below(3) as f64;
+            let value = match rng.below(10_000) {
+                0 => 1e6,
+                1 => -1e6,
+                2 => f64::NAN,
+                3 => f64::INFINITY,
+                4 => f64::NEG_INFINITY,
+                r => 1.0 / (1.0 + i as f64 * 1e-3) + r as f64 * 1e-7,
+            };
+            (step, value)
+        })
+        .collect();
+    let run = Run::builder()
+        .dir(dir.path())
+        .run_id("rand")
+        .start()
+        .unwrap();
+    let loss = run.at("loss");
+    for (i, &(step, value)) in points.iter().enumerate() {
+        loss.append_at(step, value).unwrap();
+        if i % 50_000 == 49_999 {
+            run.flush().unwrap();
+        }
+    }
+    run.close().unwrap();
+    let server = serve(dir.path(), None);
+    let last = points.last().unwrap().0;
+    let mut ranges = vec![(None, None, 1000), (None, None, 7)];
+    for _ in 0..25 {
+        let a = rng.below(last as u64) as f64;
+        let b = a + rng.below(60_000) as f64;
+        ranges.push((Some(a), Some(b), 1 + rng.below(2000) as usize));
+    }
+    for (from, to, buckets) in ranges {
+        let mut query = format!("/api/runs/rand/series?path=loss&buckets={buckets}");
+        if let (Some(a), Some(b)) = (from, to) {
+            query.push_str(&format!("&from={a}&to={b}"));
+        }
+        let answer = json(&server, &query);
+        let (a, b) = (from.unwrap_or(f64::MIN), to.unwrap_or(f64::MAX));
+        let inside: Vec<(f64, f64)> = points
+            .iter()
+            .copied()
+            .filter(|&(s, _)| s >= a && s <= b)
+            .collect();
+        assert_eq!(answer["count"], inside.len(), "{query}");
+        if let Some(raw) = answer["points"].as_array() {
+            assert!(
+                inside.len() <= 2 * buckets,
+                "{query}: points for a range this long"
+            );
+            assert_eq!(raw.len(), inside.len(), "{query}");
+            for (got, want) in raw.iter().zip(&inside) {
+                assert!(
+                    same(number(&got[0]), want.0) && same(number(&got[1]), want.1),
+                    "{query}"
+                );
+            }
+            continue;
+        }
+        let got = answer["buckets"].as_array().unwrap();
+        assert!(got.len() <= buckets, "{query}: {} buckets", got.len());
+        // The buckets cover the points in order, each exact.
+        let mut at = 0;
+        for bucket in got {
+            let count = bucket["count"].as_u64().unwrap() as usize;
+            let span = &inside[at..at + count];
+            at += count;
+            assert_eq!(number(&bucket["from"]), span[0].0, "{query}");
+            assert_eq!(number(&bucket["to"]), span[count - 1].0, "{query}");
+            assert!(same(number(&bucket["first"]), span[0].1), "{query}");
+            assert!(same(number(&bucket["last"]), span[count - 1].1), "{query}");
+            let values: Vec<f64> = span.iter().map(|p| p.1).filter(|x| !x.is_nan()).collect();
+            let min = values.iter().copied().reduce(f64::min);
+            let max = values.iter().copied().reduce(f64::max);
+            let shown = |v: &Value| (!v.is_null()).then(|| number(v));
+            assert_eq!(shown(&bucket["min"]), min, "{query}: min");
+            assert_eq!(shown(&bucket["max"]), max, "{query}: max");
+        }
+        assert_eq!(at, inside.len(), "{query}: buckets cover every point");
+    }
+}
