@@ -22,7 +22,14 @@ pub fn run(ctx: &Context, args: UiArgs, out: &mut dyn Write) -> Result<(), CliEr
             .token(args.token)
             .bind()
             .await
-            .map_err(|e| CliError::new(e.to_string()))?;
+            .map_err(|e| match &e {
+                hippocamp_server::StartError::Bind { source, .. }
+                    if source.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    CliError::new(format!("{e}; give another --port (0 picks a free one)"))
+                }
+                _ => CliError::new(e.to_string()),
+            })?;
         writeln!(out, "{}", bound.url())?;
         out.flush()?;
         bound
