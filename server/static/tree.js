@@ -1,4 +1,4 @@
-// A run's fields as the seed document draws its tree,
+// A run's fields drawn as a tree of `|-->` lines, as `hippocamp show` prints it,
 //   |--> params
 //        |--> learning_rate: 0.005
 //   |--> train

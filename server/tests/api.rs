@@ -692,9 +692,9 @@ fn buckets_over_http_are_exact_against_every_point() {
 }
 
 #[test]
-fn docs_api_md_describes_every_route_and_parameter_the_server_has() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+fn docs_http_api_md_describes_every_route_and_parameter_the_server_has() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/http-api.md"))
+        .unwrap();
     let dir = store();
     let server = serve(dir.path(), None);
     let openapi = json(&server, "/api/openapi.json");
@@ -703,14 +703,14 @@ fn docs_api_md_describes_every_route_and_parameter_the_server_has() {
     for (route, item) in paths {
         assert!(
             docs.contains(&format!("## `GET {route}`")),
-            "docs/api.md has no section for {route}"
+            "docs/http-api.md has no section for {route}"
         );
         for param in item["get"]["parameters"].as_array().into_iter().flatten() {
             let name = param["name"].as_str().unwrap();
             if param["in"] == "query" {
                 assert!(
                     docs.contains(&format!("| `{name}` |")),
-                    "docs/api.md does not describe {route}'s `{name}`"
+                    "docs/http-api.md does not describe {route}'s `{name}`"
                 );
                 // And the server takes it (an unknown one is a 400 naming
                 // what the route takes).
